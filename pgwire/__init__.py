@@ -1,0 +1,30 @@
+"""pgwire: a PostgreSQL driver for Python that speaks the wire protocol itself.
+
+The asyncio API follows asyncpg's public surface::
+
+    import pgwire
+    conn = await pgwire.connect("postgresql://user@localhost/db")
+    rows = await conn.fetch("SELECT * FROM t WHERE id = $1", 42)
+"""
+
+from . import exceptions
+from .connection import Connection, PreparedStatement, ServerVersion, connect
+from .exceptions import *  # noqa: F403
+from .exceptions import __all__ as _exception_names
+from .record import Record
+from .transaction import Transaction
+from .types import TypeRegistry
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Connection",
+    "PreparedStatement",
+    "Record",
+    "ServerVersion",
+    "Transaction",
+    "TypeRegistry",
+    "connect",
+    "exceptions",
+    *_exception_names,
+]

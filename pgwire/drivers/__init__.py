@@ -1,0 +1,1 @@
+"""Drivers: thin loops that move bytes between the engine and the outside world."""

@@ -1,0 +1,631 @@
+"""The sans-I/O protocol engine: one connection's state machine.
+
+An :class:`Engine` takes bytes received from the server and hands back bytes
+to send and completed :class:`Operation` objects.  It never touches a socket,
+a clock or an event loop, so the asyncio and blocking drivers share every
+protocol flow and the flows can be tested with byte strings alone.
+
+Operations are queued in the order they were sent; each consumes backend
+messages until its ReadyForQuery (or, for startup, until the first one).
+Messages that can arrive at any time (ParameterStatus, NoticeResponse,
+NotificationResponse) are handled by the engine itself and collected as
+events.  See PostgreSQL docs, "Message Flow" (section 55.2).
+
+Bad input from the network (unknown or out-of-place messages, truncated
+bodies, absurd lengths) raises nowhere: the engine moves to ``closed``,
+fails every pending operation with a :class:`ProtocolError` and the driver
+drops the connection.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..exceptions import (
+    ConnectionDoesNotExistError,
+    InterfaceError,
+    PostgresError,
+    ProtocolError,
+    exception_from_fields,
+    notice_from_fields,
+)
+from . import wire
+from .auth import ScramSha256, md5_password
+from .wire import BodyReader, MessageReader
+
+
+class TransactionStatus(enum.Enum):
+    """Transaction state reported by ReadyForQuery."""
+
+    IDLE = "I"
+    IN_TRANSACTION = "T"
+    IN_ERROR = "E"
+    UNKNOWN = "?"
+
+
+_STATUS_BY_BYTE = {ord(s.value): s for s in TransactionStatus}
+
+
+class EngineState(enum.Enum):
+    STARTUP = "startup"
+    READY = "ready"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One field of a RowDescription."""
+
+    name: str
+    table_oid: int
+    column_number: int
+    type_oid: int
+    type_size: int
+    type_modifier: int
+    format: int
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """A NotificationResponse (LISTEN/NOTIFY)."""
+
+    pid: int
+    channel: str
+    payload: str
+
+
+def parse_row_description(body: bytes) -> list[Column]:
+    reader = BodyReader(body)
+    count = reader.int16()
+    if count < 0:
+        raise ProtocolError("negative field count in RowDescription")
+    columns = []
+    for _ in range(count):
+        columns.append(
+            Column(
+                reader.cstring(),
+                reader.uint32(),
+                reader.int16(),
+                reader.uint32(),
+                reader.int16(),
+                reader.int32(),
+                reader.int16(),
+            )
+        )
+    if not reader.at_end():
+        raise ProtocolError("trailing bytes in RowDescription")
+    return columns
+
+
+def parse_fields(body: bytes) -> dict[str, str]:
+    """Parse the fields of an ErrorResponse or NoticeResponse."""
+    fields: dict[str, str] = {}
+    reader = BodyReader(body)
+    while True:
+        code = reader.byte()
+        if code == 0:
+            break
+        fields[chr(code)] = reader.cstring()
+    if not reader.at_end():
+        raise ProtocolError("trailing bytes after error fields")
+    return fields
+
+
+def parse_data_row_text(body: bytes) -> list[bytes | None]:
+    """Split a DataRow into raw field values (None for NULL)."""
+    reader = BodyReader(body)
+    count = reader.int16()
+    values: list[bytes | None] = []
+    for _ in range(count):
+        length = reader.int32()
+        values.append(None if length == -1 else reader.bytes(length))
+    if not reader.at_end():
+        raise ProtocolError("trailing bytes in DataRow")
+    return values
+
+
+RowDecoder = Callable[[bytes], Any]
+
+
+class Operation:
+    """One unit of work: messages to send and the responses they produce."""
+
+    __slots__ = ("done", "error", "transaction_status")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.error: BaseException | None = None
+        self.transaction_status = TransactionStatus.UNKNOWN
+
+    def messages(self) -> bytes:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def handle(self, engine: Engine, kind: int, body: bytes) -> bool:  # pragma: no cover
+        """Consume one message; return True when the operation is complete."""
+        raise NotImplementedError
+
+    def fail(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+        self.done = True
+
+    def _set_error(self, exc: BaseException) -> None:
+        # The first error wins: later ones are consequences of it.
+        if self.error is None:
+            self.error = exc
+
+    def _ready(self, body: bytes) -> bool:
+        if len(body) != 1 or body[0] not in _STATUS_BY_BYTE:
+            raise ProtocolError(f"invalid ReadyForQuery status {body!r}")
+        self.transaction_status = _STATUS_BY_BYTE[body[0]]
+        self.done = True
+        return True
+
+
+class Startup(Operation):
+    """StartupMessage and authentication, up to the first ReadyForQuery."""
+
+    __slots__ = ("_params", "_user", "_password", "_scram", "authenticated", "auth_method")
+
+    def __init__(self, params: dict[str, str], password: str | None) -> None:
+        super().__init__()
+        self._params = params
+        self._user = params.get("user", "")
+        self._password = password
+        self._scram: ScramSha256 | None = None
+        self.authenticated = False
+        self.auth_method = "trust"
+
+    def messages(self) -> bytes:
+        return wire.startup_message(self._params)
+
+    def _require_password(self, method: str) -> str:
+        if self._password is None:
+            raise InterfaceError(
+                f"the server requested {method} authentication, but no password was given"
+            )
+        return self._password
+
+    def handle(self, engine: Engine, kind: int, body: bytes) -> bool:
+        if kind == wire.AUTHENTICATION:
+            self._authenticate(engine, body)
+            return False
+        if kind == wire.BACKEND_KEY_DATA:
+            reader = BodyReader(body)
+            engine.backend_pid = reader.int32()
+            engine.backend_secret = reader.int32()
+            return False
+        if kind == wire.READY_FOR_QUERY:
+            if not self.authenticated:
+                raise ProtocolError("ReadyForQuery before authentication completed")
+            return self._ready(body)
+        if kind == wire.ERROR_RESPONSE:
+            # Startup errors are fatal: the server closes the connection.
+            self._set_error(exception_from_fields(parse_fields(body)))
+            self.done = True
+            return True
+        if kind == wire.NEGOTIATE_PROTOCOL_VERSION:
+            reader = BodyReader(body)
+            newest_minor = reader.int32()
+            count = reader.int32()
+            unknown = [reader.cstring() for _ in range(count)]
+            engine.negotiated_minor_version = newest_minor
+            engine.unrecognized_options = unknown
+            return False
+        raise ProtocolError(f"unexpected message {chr(kind)!r} during startup")
+
+    def _authenticate(self, engine: Engine, body: bytes) -> None:
+        reader = BodyReader(body)
+        code = reader.int32()
+        if code == 0:  # AuthenticationOk
+            self.authenticated = True
+            if self._scram is not None:
+                raise ProtocolError("SCRAM exchange ended without a server signature")
+            return
+        if self.authenticated:
+            raise ProtocolError("authentication request after AuthenticationOk")
+        if code == 3:  # cleartext password
+            self.auth_method = "password"
+            password = self._require_password("password")
+            engine.queue(wire.password_message(password.encode("utf-8")))
+        elif code == 5:  # MD5 with a 4-byte salt
+            self.auth_method = "md5"
+            salt = reader.bytes(4)
+            password = self._require_password("md5")
+            engine.queue(wire.password_message(md5_password(self._user, password, salt)))
+        elif code == 10:  # SASL: list of mechanisms
+            mechanisms = []
+            while True:
+                name = reader.cstring()
+                if not name:
+                    break
+                mechanisms.append(name)
+            if ScramSha256.mechanism not in mechanisms:
+                raise InterfaceError(
+                    f"the server offers no supported SASL mechanism (offered: {', '.join(mechanisms)})"
+                )
+            self.auth_method = "scram-sha-256"
+            password = self._require_password("SCRAM-SHA-256")
+            self._scram = ScramSha256(password)
+            engine.queue(
+                wire.sasl_initial_response(ScramSha256.mechanism, self._scram.client_first())
+            )
+        elif code == 11:  # SASLContinue
+            if self._scram is None:
+                raise ProtocolError("SASLContinue without a SASL exchange")
+            engine.queue(wire.sasl_response(self._scram.client_final(reader.rest())))
+        elif code == 12:  # SASLFinal
+            if self._scram is None:
+                raise ProtocolError("SASLFinal without a SASL exchange")
+            self._scram.verify_server_final(reader.rest())
+            self._scram = None
+        elif code in (2, 6, 7, 8, 9):
+            raise InterfaceError(
+                f"the server requested an unsupported authentication method (code {code}: "
+                "Kerberos/GSSAPI/SSPI)"
+            )
+        else:
+            raise ProtocolError(f"unknown authentication request code {code}")
+
+
+class StatementResult:
+    """The outcome of one statement: command tag, and rows if it returned any."""
+
+    __slots__ = ("status", "columns", "rows", "suspended", "row_decoder", "on_description")
+
+    def __init__(
+        self,
+        row_decoder: RowDecoder | None = None,
+        on_description: Callable[[list[Column] | None], RowDecoder | None] | None = None,
+    ) -> None:
+        self.status: str | None = None
+        self.columns: list[Column] | None = None
+        self.rows: list[Any] = []
+        self.suspended = False
+        self.row_decoder = row_decoder
+        self.on_description = on_description
+
+    @property
+    def row_count(self) -> int | None:
+        """The row count at the end of the command tag, when it has one."""
+        if not self.status:
+            return None
+        last = self.status.rpartition(" ")[2]
+        return int(last) if last.isdigit() else None
+
+
+class SimpleQuery(Operation):
+    """A Query message: one or more statements, results in text format."""
+
+    __slots__ = ("sql", "results", "_current")
+
+    def __init__(self, sql: str) -> None:
+        super().__init__()
+        self.sql = sql
+        self.results: list[StatementResult] = []
+        self._current: StatementResult | None = None
+
+    def messages(self) -> bytes:
+        return wire.query(self.sql)
+
+    def handle(self, engine: Engine, kind: int, body: bytes) -> bool:
+        if kind == wire.DATA_ROW:
+            if self._current is None:
+                raise ProtocolError("DataRow without RowDescription")
+            self._current.rows.append(parse_data_row_text(body))
+            return False
+        if kind == wire.ROW_DESCRIPTION:
+            self._current = StatementResult()
+            self._current.columns = parse_row_description(body)
+            return False
+        if kind == wire.COMMAND_COMPLETE or kind == wire.EMPTY_QUERY_RESPONSE:
+            result = self._current or StatementResult()
+            result.status = BodyReader(body).cstring() if kind == wire.COMMAND_COMPLETE else ""
+            self.results.append(result)
+            self._current = None
+            return False
+        if kind == wire.ERROR_RESPONSE:
+            self._set_error(exception_from_fields(parse_fields(body)))
+            self._current = None
+            return False
+        if kind == wire.READY_FOR_QUERY:
+            return self._ready(body)
+        if kind == wire.COPY_IN_RESPONSE:
+            # COPY FROM STDIN needs a data source; execute() has none, so
+            # refuse it the way the protocol allows: CopyFail ends it with an
+            # error and keeps the connection in step.
+            engine.queue(wire.copy_fail("COPY FROM STDIN is not supported by execute()"))
+            return False
+        if kind == wire.COPY_OUT_RESPONSE or kind == wire.COPY_DATA or kind == wire.COPY_DONE:
+            return False  # COPY TO STDOUT output is discarded by execute()
+        if kind == wire.COPY_BOTH_RESPONSE:
+            raise ProtocolError("CopyBoth is only valid for replication connections")
+        raise ProtocolError(f"unexpected message {chr(kind)!r} in simple query")
+
+
+class Extended(Operation):
+    """A batch of extended-protocol messages ending with one Sync.
+
+    Build it with :meth:`parse`, :meth:`bind`, :meth:`describe_statement`,
+    :meth:`describe_portal`, :meth:`execute` and :meth:`close_statement`;
+    responses are matched to those steps in order.  After an error the
+    server skips everything up to Sync, so later steps simply get no result.
+    """
+
+    __slots__ = (
+        "_out",
+        "_describes",
+        "_executes",
+        "_pending_portal_description",
+        "param_oids",
+        "columns",
+        "results",
+        "_closed",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._out = bytearray()
+        # 'S' for a statement description, or the StatementResult whose
+        # portal is being described.
+        self._describes: deque[StatementResult | None] = deque()
+        self._executes: deque[StatementResult] = deque()
+        self._pending_portal_description: StatementResult | None = None
+        self.param_oids: list[int] | None = None
+        self.columns: list[Column] | None = None
+        self.results: list[StatementResult] = []
+        self._closed = False
+
+    def parse(self, name: str, sql: str, param_oids: list[int] | tuple[int, ...] = ()) -> None:
+        self._out += wire.parse(name, sql, param_oids)
+
+    def bind_raw(self, message: bytes) -> None:
+        """Append a Bind message built elsewhere (parameter encoding is not ours)."""
+        self._out += message
+
+    def describe_statement(self, name: str) -> None:
+        self._out += wire.describe(b"S", name)
+        self._describes.append(None)
+
+    def describe_portal(
+        self,
+        name: str,
+        on_description: Callable[[list[Column] | None], RowDecoder | None],
+    ) -> StatementResult:
+        """Describe a portal; the returned result is the one the next execute fills."""
+        self._out += wire.describe(b"P", name)
+        result = StatementResult(on_description=on_description)
+        self._describes.append(result)
+        self._pending_portal_description = result
+        return result
+
+    def execute(
+        self, portal: str = "", max_rows: int = 0, row_decoder: RowDecoder | None = None
+    ) -> StatementResult:
+        self._out += wire.execute(portal, max_rows)
+        result = self._pending_portal_description
+        if result is None:
+            result = StatementResult(row_decoder)
+        else:
+            self._pending_portal_description = None
+        self._executes.append(result)
+        self.results.append(result)
+        return result
+
+    def close_statement(self, name: str) -> None:
+        self._out += wire.close(b"S", name)
+
+    def close_portal(self, name: str) -> None:
+        self._out += wire.close(b"P", name)
+
+    def messages(self) -> bytes:
+        if not self._closed:
+            self._out += wire.SYNC
+            self._closed = True
+        return bytes(self._out)
+
+    def handle(self, engine: Engine, kind: int, body: bytes) -> bool:
+        if kind == wire.DATA_ROW:
+            if not self._executes:
+                raise ProtocolError("DataRow without a pending Execute")
+            result = self._executes[0]
+            if self.error is not None:
+                return False  # rows after a decode error are dropped, not misread
+            decoder = result.row_decoder
+            if decoder is None:
+                result.rows.append(body)
+                return False
+            try:
+                result.rows.append(decoder(body))
+            except ProtocolError:
+                raise
+            except Exception as exc:  # a codec failed: report it after Sync
+                self._set_error(exc)
+            return False
+        if kind == wire.COMMAND_COMPLETE or kind == wire.EMPTY_QUERY_RESPONSE:
+            if not self._executes:
+                raise ProtocolError("CommandComplete without a pending Execute")
+            result = self._executes.popleft()
+            result.status = BodyReader(body).cstring() if kind == wire.COMMAND_COMPLETE else ""
+            return False
+        if kind == wire.PORTAL_SUSPENDED:
+            if not self._executes:
+                raise ProtocolError("PortalSuspended without a pending Execute")
+            result = self._executes.popleft()
+            result.suspended = True
+            return False
+        if kind == wire.PARSE_COMPLETE or kind == wire.BIND_COMPLETE or kind == wire.CLOSE_COMPLETE:
+            return False
+        if kind == wire.PARAMETER_DESCRIPTION:
+            if not self._describes or self._describes[0] is not None:
+                raise ProtocolError("ParameterDescription without Describe(statement)")
+            reader = BodyReader(body)
+            count = reader.int16()
+            self.param_oids = [reader.uint32() for _ in range(count)]
+            if not reader.at_end():
+                raise ProtocolError("trailing bytes in ParameterDescription")
+            return False
+        if kind == wire.ROW_DESCRIPTION or kind == wire.NO_DATA:
+            if not self._describes:
+                raise ProtocolError("RowDescription without Describe")
+            target = self._describes.popleft()
+            columns = parse_row_description(body) if kind == wire.ROW_DESCRIPTION else None
+            if target is None:
+                self.columns = columns
+            else:
+                target.columns = columns
+                if target.on_description is not None:
+                    try:
+                        target.row_decoder = target.on_description(columns)
+                    except Exception as exc:
+                        self._set_error(exc)
+            return False
+        if kind == wire.ERROR_RESPONSE:
+            self._set_error(exception_from_fields(parse_fields(body)))
+            return False
+        if kind == wire.READY_FOR_QUERY:
+            return self._ready(body)
+        if kind == wire.COPY_IN_RESPONSE:
+            engine.queue(wire.copy_fail("COPY FROM STDIN is not supported here"))
+            return False
+        if kind in (wire.COPY_OUT_RESPONSE, wire.COPY_DATA, wire.COPY_DONE):
+            return False
+        raise ProtocolError(f"unexpected message {chr(kind)!r} in extended query")
+
+
+class Engine:
+    """Protocol state for one server connection, fed with bytes by a driver."""
+
+    def __init__(self, max_message_size: int = wire.DEFAULT_MAX_MESSAGE_SIZE) -> None:
+        self.state = EngineState.STARTUP
+        self.parameters: dict[str, str] = {}
+        self.backend_pid: int | None = None
+        self.backend_secret: int | None = None
+        self.transaction_status = TransactionStatus.UNKNOWN
+        self.negotiated_minor_version: int | None = None
+        self.unrecognized_options: list[str] = []
+        # Notices, notifications and errors that arrived outside any
+        # operation, for the driver to deliver.
+        self.events: list[Any] = []
+        self.close_error: BaseException | None = None
+        self._reader = MessageReader(max_message_size)
+        self._pending: deque[Operation] = deque()
+        self._out = bytearray()
+
+    # -- sending -----------------------------------------------------------
+
+    def queue(self, data: bytes) -> None:
+        """Add raw bytes to the outgoing buffer (used by operations)."""
+        self._out += data
+
+    def send(self, op: Operation) -> None:
+        """Queue an operation; its messages go out with the next data_to_send()."""
+        if self.state is EngineState.CLOSED:
+            raise ConnectionDoesNotExistError("the connection is closed") from self.close_error
+        if self.state is EngineState.STARTUP and not isinstance(op, Startup):
+            raise InterfaceError("the connection is not ready: startup has not finished")
+        self._out += op.messages()
+        self._pending.append(op)
+
+    def data_to_send(self) -> bytes:
+        data = bytes(self._out)
+        self._out.clear()
+        return data
+
+    def terminate(self) -> bytes:
+        """Return the Terminate message and move to closed."""
+        self._close(ConnectionDoesNotExistError("the connection was closed by the client"))
+        return wire.TERMINATE
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    # -- receiving ---------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> list[Operation]:
+        """Process received bytes; return operations that completed."""
+        if self.state is EngineState.CLOSED:
+            return []
+        completed: list[Operation] = []
+        reader = self._reader
+        reader.feed(data)
+        try:
+            while True:
+                message = reader.next_message()
+                if message is None:
+                    break
+                kind, body = message
+                self._dispatch(kind, body, completed)
+                if self.state is EngineState.CLOSED:
+                    break
+        except ProtocolError as exc:
+            completed.extend(self._close(exc))
+        except (InterfaceError, PostgresError) as exc:
+            # Authentication problems found on our side: the connection
+            # cannot go on.
+            completed.extend(self._close(exc))
+        except Exception as exc:  # a parsing bug must not leave us half-way
+            error = ProtocolError(f"failed to process a server message: {exc!r}")
+            error.__cause__ = exc
+            completed.extend(self._close(error))
+        return completed
+
+    def receive_eof(self, exc: BaseException | None = None) -> list[Operation]:
+        """The server closed the connection (or the transport failed)."""
+        if self.state is EngineState.CLOSED:
+            return []
+        error = exc or ConnectionDoesNotExistError("the server closed the connection unexpectedly")
+        if self._pending and isinstance(self._pending[0], Startup):
+            failing = self._pending[0]
+            if failing.error is not None:
+                error = failing.error
+        return self._close(error)
+
+    def _close(self, exc: BaseException) -> list[Operation]:
+        self.state = EngineState.CLOSED
+        self.close_error = exc
+        failed = list(self._pending)
+        self._pending.clear()
+        for op in failed:
+            op.fail(exc)
+        return failed
+
+    def _dispatch(self, kind: int, body: bytes, completed: list[Operation]) -> None:
+        if kind == wire.PARAMETER_STATUS:
+            reader = BodyReader(body)
+            name = reader.cstring()
+            self.parameters[name] = reader.cstring()
+            return
+        if kind == wire.NOTICE_RESPONSE:
+            self.events.append(notice_from_fields(parse_fields(body)))
+            return
+        if kind == wire.NOTIFICATION_RESPONSE:
+            reader = BodyReader(body)
+            self.events.append(Notification(reader.int32(), reader.cstring(), reader.cstring()))
+            return
+        if not self._pending:
+            if kind == wire.ERROR_RESPONSE:
+                # E.g. FATAL "terminating connection due to administrator
+                # command" sent to an idle connection; the server closes next.
+                error = exception_from_fields(parse_fields(body))
+                self.events.append(error)
+                self._close(error)
+                return
+            raise ProtocolError(f"unexpected message {chr(kind)!r} with no operation pending")
+        op = self._pending[0]
+        if op.handle(self, kind, body):
+            self._pending.popleft()
+            completed.append(op)
+            if isinstance(op, Startup):
+                if op.error is None:
+                    self.state = EngineState.READY
+                    self.transaction_status = op.transaction_status
+                else:
+                    completed.extend(self._close(op.error))
+            else:
+                self.transaction_status = op.transaction_status

@@ -1,0 +1,464 @@
+"""Protocol flows shared by every driver: statements, the cache and the strategy.
+
+A flow is a generator that yields engine operations and receives them back
+once completed; the asyncio driver and the blocking driver only differ in how
+they wait for that (the psycopg 3 idea).  This module is sans-I/O like the
+engine, but it knows Python types: it encodes parameters with the type
+registry and builds the row decoders that turn DataRows into Records.
+
+Statement strategy (see DESIGN.md, "Statement strategy"):
+
+* direct connection with a statement cache: named statements, each prepared
+  once (Parse + Describe) and then executed with Bind/Execute/Sync, one
+  round trip; the per-connection LRU closes evicted statements with the
+  protocol Close message, sent along with the next request;
+* a pooler (pgbouncer) or ``statement_cache_size=0``: the unnamed statement,
+  Parse/Bind/Describe/Execute/Sync written together, so no half of a request
+  can be routed to another server connection.  Descriptions learned on first
+  use are still cached per connection, to encode parameters and request
+  binary results.
+
+Statement names carry a random per-connection prefix, so two clients sharing
+a server connection can never collide.
+"""
+
+from __future__ import annotations
+
+import secrets
+import struct
+from collections import OrderedDict
+from collections.abc import Callable, Generator, Iterable, Sequence
+from typing import Any, TypeVar
+
+from .engine import wire
+from .engine.protocol import (
+    Column,
+    Engine,
+    Extended,
+    Operation,
+    SimpleQuery,
+    StatementResult,
+    TransactionStatus,
+)
+from .exceptions import (
+    DataError,
+    InterfaceError,
+    InvalidCachedStatementError,
+    PostgresError,
+    ProtocolError,
+)
+from .record import Record, RecordMapping
+from .types import TypeRegistry
+
+T = TypeVar("T")
+Flow = Generator[Operation, Operation, T]
+
+_int16 = struct.Struct("!h")
+_int32 = struct.Struct("!i")
+
+TEXT_FORMAT = 0
+BINARY_FORMAT = 1
+
+
+
+class RowCodec:
+    """Decodes the DataRows of one result shape into Records."""
+
+    __slots__ = ("columns", "result_formats", "decoders", "mapping", "record_class", "_raw")
+
+    def __init__(
+        self, columns: list[Column], registry: TypeRegistry, record_class: type[Record]
+    ) -> None:
+        self.columns = columns
+        formats: list[int] = []
+        decoders: list[Callable[[bytes], Any]] = []
+        for column in columns:
+            decoder = registry.binary_decoder(column.type_oid)
+            if decoder is not None:
+                formats.append(BINARY_FORMAT)
+                decoders.append(decoder)
+            else:
+                # No binary codec: ask for text, which every type has.
+                formats.append(TEXT_FORMAT)
+                decoders.append(_text_decoder(registry, column.type_oid))
+        self.result_formats = formats
+        self.decoders = decoders
+        self.mapping = RecordMapping(column.name for column in columns)
+        self.record_class = record_class
+
+    def decode_row(self, body: bytes) -> Record:
+        decoders = self.decoders
+        count = len(decoders)
+        if len(body) < 2 or _int16.unpack_from(body, 0)[0] != count:
+            raise ProtocolError("DataRow field count does not match RowDescription")
+        values: list[Any] = [None] * count
+        pos = 2
+        end = len(body)
+        unpack = _int32.unpack_from
+        for index in range(count):
+            if pos + 4 > end:
+                raise ProtocolError("truncated DataRow")
+            length = unpack(body, pos)[0]
+            pos += 4
+            if length >= 0:
+                if pos + length > end:
+                    raise ProtocolError("truncated DataRow")
+                values[index] = decoders[index](body[pos : pos + length])
+                pos += length
+            elif length != -1:
+                raise ProtocolError(f"invalid field length {length} in DataRow")
+        if pos != end:
+            raise ProtocolError("trailing bytes in DataRow")
+        return self.record_class._make(self.mapping, tuple(values))
+
+
+def _text_decoder(registry: TypeRegistry, oid: int) -> Callable[[bytes], Any]:
+    def decode(data: bytes) -> Any:
+        return registry.decode_text(oid, data)
+
+    return decode
+
+
+class PreparedState:
+    """What the client knows about one statement on this connection."""
+
+    __slots__ = (
+        "name",
+        "sql",
+        "param_oids",
+        "columns",
+        "row_codec",
+        "encoders",
+        "closed",
+        "_description_key",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        sql: str,
+        param_oids: list[int],
+        columns: list[Column] | None,
+        registry: TypeRegistry,
+        record_class: type[Record],
+    ) -> None:
+        self.name = name
+        self.sql = sql
+        self.param_oids = param_oids
+        self.columns = columns
+        self.row_codec = RowCodec(columns, registry, record_class) if columns else None
+        self.encoders: list[tuple[int, Callable[[Any], bytes]]] = []
+        for oid in param_oids:
+            encoder = registry.binary_encoder(oid)
+            if encoder is not None:
+                self.encoders.append((BINARY_FORMAT, encoder))
+            else:
+                self.encoders.append((TEXT_FORMAT, _text_encoder(registry, oid)))
+        self.closed = False
+        self._description_key: tuple[Column, ...] | None = tuple(columns) if columns else None
+
+    @property
+    def result_formats(self) -> list[int]:
+        return self.row_codec.result_formats if self.row_codec is not None else []
+
+    def encode_bind(self, portal: str, args: Sequence[Any], registry: TypeRegistry) -> bytes:
+        """Build the Bind message for ``args``; bad arguments raise DataError."""
+        encoders = self.encoders
+        if len(args) != len(encoders):
+            raise InterfaceError(
+                f"the server expects {len(encoders)} argument{'s' if len(encoders) != 1 else ''}"
+                f" for this query, {len(args)} {'were' if len(args) != 1 else 'was'} passed"
+            )
+        formats: list[int] = []
+        values: list[bytes | None] = []
+        for index, value in enumerate(args):
+            fmt, encoder = encoders[index]
+            formats.append(fmt)
+            if value is None:
+                values.append(None)
+                continue
+            try:
+                values.append(encoder(value))
+            except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
+                type_name = registry.type_name(self.param_oids[index]) or str(
+                    self.param_oids[index]
+                )
+                shown = repr(value)
+                if len(shown) > 60:
+                    shown = shown[:57] + "..."
+                raise DataError(
+                    f"invalid input for query argument ${index + 1}: {shown} "
+                    f"({exc}; expected a value for type {type_name})"
+                ) from exc
+        return wire.bind(portal, self.name, formats, values, self.result_formats)
+
+
+def _text_encoder(registry: TypeRegistry, oid: int) -> Callable[[Any], bytes]:
+    def encode(value: Any) -> bytes:
+        return registry.encode_text(oid, value)
+
+    return encode
+
+
+class StatementCache:
+    """Per-connection LRU of prepared statements, keyed by SQL text."""
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self._entries: OrderedDict[str, PreparedState] = OrderedDict()
+
+    def get(self, sql: str) -> PreparedState | None:
+        entry = self._entries.get(sql)
+        if entry is not None:
+            self._entries.move_to_end(sql)
+        return entry
+
+    def put(self, state: PreparedState) -> list[PreparedState]:
+        """Insert a statement; return the entries evicted to make room."""
+        self._entries[state.sql] = state
+        self._entries.move_to_end(state.sql)
+        evicted = []
+        while len(self._entries) > self.max_size:
+            _, old = self._entries.popitem(last=False)
+            evicted.append(old)
+        return evicted
+
+    def discard(self, sql: str) -> PreparedState | None:
+        return self._entries.pop(sql, None)
+
+    def clear(self) -> list[PreparedState]:
+        entries = list(self._entries.values())
+        self._entries.clear()
+        return entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Session:
+    """Driver-independent state of one connection: engine, codecs, statements."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        registry: TypeRegistry,
+        *,
+        statement_cache_size: int = 100,
+        record_class: type[Record] = Record,
+    ) -> None:
+        self.engine = engine
+        self.registry = registry
+        self.record_class = record_class
+        self.statement_cache_size = statement_cache_size
+        self.cache = StatementCache(max(statement_cache_size, 0))
+        # Descriptions learned for unnamed statements: they are not server
+        # objects, so they stay useful behind a pooler too.
+        self.descriptions = StatementCache(max(statement_cache_size, 100))
+        self.use_named_statements = statement_cache_size > 0
+        self.pooler_detected = False
+        self._prefix = f"__pgwire_{secrets.token_hex(4)}_"
+        self._counter = 0
+        self._to_close: list[str] = []
+
+    # -- helpers -----------------------------------------------------------
+
+    def new_statement_name(self) -> str:
+        self._counter += 1
+        return f"{self._prefix}{self._counter}"
+
+    def _new_extended(self) -> Extended:
+        op = Extended()
+        if self._to_close:
+            # Closing evicted statements rides along with the next request:
+            # no round trip of its own.
+            for name in self._to_close:
+                op.close_statement(name)
+            self._to_close.clear()
+        return op
+
+    def forget_statement(self, state: PreparedState) -> None:
+        """Schedule a named statement for Close on the next request."""
+        if state.name and not state.closed:
+            state.closed = True
+            self._to_close.append(state.name)
+
+    def note_pooler(self, detected: bool) -> None:
+        """Switch to unnamed statements when a pooler sits in between."""
+        self.pooler_detected = detected
+        if detected:
+            self.use_named_statements = False
+
+    def _make_state(self, name: str, sql: str, op: Extended) -> PreparedState:
+        if op.param_oids is None:
+            raise ProtocolError("statement description lacks ParameterDescription")
+        return PreparedState(
+            name, sql, op.param_oids, op.columns, self.registry, self.record_class
+        )
+
+    # -- flows ---------------------------------------------------------------
+
+    def simple_query_flow(self, sql: str) -> Flow[SimpleQuery]:
+        op = SimpleQuery(sql)
+        done = yield op
+        if done.error is not None:
+            raise done.error
+        assert isinstance(done, SimpleQuery)
+        return done
+
+    def prepare_flow(self, sql: str, *, named: bool | None = None) -> Flow[PreparedState]:
+        """Parse and describe ``sql``; named unless the strategy forbids it."""
+        use_name = self.use_named_statements if named is None else (
+            named and self.use_named_statements
+        )
+        name = self.new_statement_name() if use_name else ""
+        op = self._new_extended()
+        op.parse(name, sql)
+        op.describe_statement(name)
+        done = yield op
+        if done.error is not None:
+            raise done.error
+        assert isinstance(done, Extended)
+        return self._make_state(name, sql, done)
+
+    def _lookup_flow(self, sql: str) -> Flow[PreparedState]:
+        if self.use_named_statements:
+            state = self.cache.get(sql)
+            if state is None:
+                state = yield from self.prepare_flow(sql)
+                for old in self.cache.put(state):
+                    self.forget_statement(old)
+            return state
+        state = self.descriptions.get(sql)
+        if state is None:
+            state = yield from self.prepare_flow(sql, named=False)
+            self.descriptions.put(state)
+        return state
+
+    def _drop_cached(self, state: PreparedState) -> None:
+        if state.name:
+            if self.cache.get(state.sql) is state:
+                self.cache.discard(state.sql)
+            self.forget_statement(state)
+        elif self.descriptions.get(state.sql) is state:
+            self.descriptions.discard(state.sql)
+
+    def _add_execute(
+        self,
+        op: Extended,
+        state: PreparedState,
+        args: Sequence[Any],
+        max_rows: int = 0,
+    ) -> StatementResult:
+        bind = state.encode_bind("", args, self.registry)
+        if state.name:
+            op.bind_raw(bind)
+            codec = state.row_codec
+            return op.execute("", max_rows, codec.decode_row if codec is not None else None)
+        # Unnamed: the statement is parsed again in the same write.  The
+        # portal is described so a changed result shape is noticed.
+        op.parse("", state.sql, state.param_oids)
+        op.bind_raw(bind)
+        op.describe_portal("", self._portal_decoder_factory(state))
+        return op.execute("", max_rows)
+
+    def _portal_decoder_factory(
+        self, state: PreparedState
+    ) -> Callable[[list[Column] | None], Callable[[bytes], Any] | None]:
+        def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
+            if columns is None:
+                return None
+            codec = state.row_codec
+            if codec is not None and _same_shape(codec.columns, columns):
+                return codec.decode_row
+            # The result shape changed since the statement was described
+            # (DDL).  Decode with what the server sent where we can; the
+            # formats were chosen from the old shape.
+            self._drop_cached(state)
+            new_codec = RowCodec(columns, self.registry, self.record_class)
+            for column, wanted in zip(columns, new_codec.result_formats):
+                if column.format != wanted:
+                    raise InvalidCachedStatementError(
+                        "the result types of this statement changed since it was prepared; "
+                        "run it again"
+                    )
+            return new_codec.decode_row
+
+        return on_description
+
+    def execute_flow(
+        self, sql: str, args: Sequence[Any], *, max_rows: int = 0
+    ) -> Flow[StatementResult]:
+        """Run one statement with arguments; retry once if DDL staled its plan."""
+        for attempt in (1, 2):
+            state = yield from self._lookup_flow(sql)
+            result = yield from self.execute_prepared_flow(state, args, max_rows=max_rows,
+                                                           retry=attempt == 1)
+            if result is not None:
+                return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def execute_prepared_flow(
+        self,
+        state: PreparedState,
+        args: Sequence[Any],
+        *,
+        max_rows: int = 0,
+        retry: bool = False,
+    ) -> Flow[StatementResult | None]:
+        """Execute a described statement.  Returns None when a retry is due."""
+        was_idle = self.engine.transaction_status is TransactionStatus.IDLE
+        op = self._new_extended()
+        result = self._add_execute(op, state, args, max_rows)
+        done = yield op
+        if done.error is not None:
+            if self._is_stale(done.error):
+                self._drop_cached(state)
+                if retry and was_idle:
+                    return None
+                raise _stale_error(done.error) from done.error
+            raise done.error
+        return result
+
+    def executemany_flow(
+        self, sql: str, args_seq: Iterable[Sequence[Any]], *, state: PreparedState | None = None
+    ) -> Flow[int]:
+        """Bind/Execute for every argument tuple, one Sync: one round trip."""
+        if state is None:
+            state = yield from self._lookup_flow(sql)
+        op = self._new_extended()
+        count = 0
+        for args in args_seq:
+            self._add_execute(op, state, args)
+            count += 1
+        if count == 0:
+            return 0
+        done = yield op
+        if done.error is not None:
+            if self._is_stale(done.error):
+                self._drop_cached(state)
+                raise _stale_error(done.error) from done.error
+            raise done.error
+        return count
+
+    @staticmethod
+    def _is_stale(error: BaseException) -> bool:
+        return isinstance(error, InvalidCachedStatementError)
+
+
+def _stale_error(error: BaseException) -> BaseException:
+    """Explain a stale plan that could not be retried (a transaction was open)."""
+    if isinstance(error, PostgresError):
+        error.args = (
+            f"{error.message}: the statement was prepared before a schema change; "
+            "it has been dropped, retry the transaction",
+        )
+    return error
+
+
+def _same_shape(old: list[Column], new: list[Column]) -> bool:
+    if len(old) != len(new):
+        return False
+    for a, b in zip(old, new):
+        if a.type_oid != b.type_oid or a.name != b.name:
+            return False
+    return True

@@ -1,0 +1,301 @@
+"""Array codecs: PostgreSQL's binary array format and its text literal syntax.
+
+Binary layout: int32 ndim, int32 has-null flag, uint32 element OID, then for
+each dimension int32 size and int32 lower bound, then the elements in row-major
+order, each as an int32 length (-1 for NULL) followed by that many bytes in the
+element type's binary format.
+
+Behaviours:
+
+* Arrays decode to nested Python lists, one level per dimension, NULL as
+  ``None``; an empty array (ndim 0) is ``[]``.  Lower bounds are ignored:
+  ``'[0:1]={1,2}'`` decodes as ``[1, 2]``.
+* Encoders take a list or tuple, nested one level per dimension.  The shape
+  must be rectangular (``ValueError`` otherwise) and at most 6-dimensional
+  (PostgreSQL's limit); lower bounds are sent as 1.  Only lists and tuples are
+  dimensions: a ``str``, ``bytes`` or ``dict`` element is a scalar.  For
+  ``json[]``/``jsonb[]`` this means a list element is read as a dimension, so
+  a JSON array element must be passed pre-serialized as a ``str``.
+* Any array without elements (``[]``, ``[[], []]``) is sent as the empty array.
+
+Decoders and encoders are built per element type by the ``make_*`` factories
+and hold the element codec in a closure, so there is no lookup per element.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from .binary import Decoder, Encoder
+
+MAX_DIMENSIONS = 6  # PostgreSQL's MAXDIM
+
+_HEAD = struct.Struct("!iiI")  # ndim, has-null flag, element OID
+_DIM = struct.Struct("!ii")  # size, lower bound
+_LEN = struct.Struct("!i")
+_head_unpack_from = _HEAD.unpack_from
+_dim_unpack_from = _DIM.unpack_from
+_len_unpack_from = _LEN.unpack_from
+_len_pack = _LEN.pack
+_NULL = _len_pack(-1)
+
+
+# -- binary decoding --------------------------------------------------------------
+
+
+def decode_array(data: bytes, decode_element: Decoder) -> list[Any]:
+    """Decode a binary array whose elements are decoded by ``decode_element``."""
+    ndim = _head_unpack_from(data, 0)[0]
+    if ndim == 0:
+        return []
+    if ndim < 0:
+        raise ValueError(f"malformed array: {ndim} dimensions")
+    pos = 12
+    dims = []
+    nitems = 1
+    for _ in range(ndim):
+        size = _dim_unpack_from(data, pos)[0]
+        pos += 8
+        if size < 0:
+            raise ValueError(f"malformed array: dimension of size {size}")
+        dims.append(size)
+        nitems *= size
+    if nitems == 0:
+        return []
+    # A bogus huge nitems cannot loop long: unpack_from fails at the end of data.
+    items: list[Any] = []
+    append = items.append
+    for _ in range(nitems):
+        length = _len_unpack_from(data, pos)[0]
+        pos += 4
+        if length < 0:
+            append(None)
+        else:
+            end = pos + length
+            append(decode_element(data[pos:end]))
+            pos = end
+    if pos != len(data):
+        raise ValueError(f"malformed array: {len(data)} bytes, elements end at {pos}")
+    # Fold the flat row-major list into nested lists, innermost dimension first.
+    for size in dims[:0:-1]:
+        items = [items[i : i + size] for i in range(0, len(items), size)]
+    return items
+
+
+def make_array_decoder(decode_element: Decoder) -> Decoder:
+    def decode(data: bytes) -> list[Any]:
+        return decode_array(data, decode_element)
+
+    return decode
+
+
+# -- binary encoding --------------------------------------------------------------
+
+
+def _array_shape(value: list[Any] | tuple[Any, ...], type_name: str) -> list[int]:
+    """Dimensions read along the first elements; _flatten checks the rest."""
+    dims = []
+    item: Any = value
+    while isinstance(item, (list, tuple)):
+        dims.append(len(item))
+        if not item:
+            break
+        item = item[0]
+    if len(dims) > MAX_DIMENSIONS:
+        raise ValueError(
+            f"{type_name}: arrays have at most {MAX_DIMENSIONS} dimensions, got {len(dims)}"
+        )
+    return dims
+
+
+def _ragged(type_name: str) -> ValueError:
+    return ValueError(
+        f"{type_name}: multidimensional arrays must be rectangular"
+        " (sub-lists of one level must all have the same length and depth)"
+    )
+
+
+def _flatten(
+    seq: list[Any] | tuple[Any, ...],
+    dims: list[int],
+    depth: int,
+    encode_element: Encoder,
+    out: list[bytes],
+    type_name: str,
+) -> bool:
+    """Append each element's length word and bytes to ``out``; True if a NULL was seen."""
+    if len(seq) != dims[depth]:
+        raise _ragged(type_name)
+    has_null = False
+    if depth + 1 < len(dims):
+        for sub in seq:
+            if not isinstance(sub, (list, tuple)):
+                raise _ragged(type_name)
+            if _flatten(sub, dims, depth + 1, encode_element, out, type_name):
+                has_null = True
+        return has_null
+    append = out.append
+    for item in seq:
+        if item is None:
+            append(_NULL)
+            has_null = True
+        elif isinstance(item, (list, tuple)):
+            raise _ragged(type_name)
+        else:
+            data = encode_element(item)
+            append(_len_pack(len(data)))
+            append(data)
+    return has_null
+
+
+def encode_array(
+    value: Any, encode_element: Encoder, element_oid: int, type_name: str = "array"
+) -> bytes:
+    """Encode a (nested) list or tuple as a binary array of ``element_oid``."""
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{type_name} expects a list or tuple, got {type(value).__qualname__}")
+    dims = _array_shape(value, type_name)
+    parts: list[bytes] = [b""]  # slot for the header, known once NULLs are seen
+    has_null = _flatten(value, dims, 0, encode_element, parts, type_name)
+    if len(parts) == 1:  # no elements at all
+        return _HEAD.pack(0, 0, element_oid)
+    parts[0] = _HEAD.pack(len(dims), 1 if has_null else 0, element_oid) + b"".join(
+        [_DIM.pack(size, 1) for size in dims]
+    )
+    return b"".join(parts)
+
+
+def make_array_encoder(encode_element: Encoder, element_oid: int, type_name: str) -> Encoder:
+    def encode(value: Any) -> bytes:
+        return encode_array(value, encode_element, element_oid, type_name)
+
+    return encode
+
+
+# -- text format ------------------------------------------------------------------
+# '{1,2,NULL}', '{{"a b","c\\"d"},{NULL,"NULL"}}', optionally preceded by
+# dimension decoration such as '[0:1]=' when a lower bound is not 1.  Every
+# built-in type pgwire knows uses ',' as its delimiter.
+
+
+def _identity(text: str) -> Any:
+    return text
+
+
+def parse_array_text(text: str, parse_element: Callable[[str], Any] | None = None) -> list[Any]:
+    """Parse an array literal into nested lists; elements go through ``parse_element``."""
+    parse = parse_element or _identity
+    n = len(text)
+    i = 0
+    if text.startswith("["):  # dimension decoration: bounds are ignored
+        i = text.find("=") + 1
+        if i == 0:
+            raise ValueError(f"malformed array literal {text!r}")
+    while i < n and text[i] == " ":
+        i += 1
+    if i >= n or text[i] != "{":
+        raise ValueError(f"malformed array literal {text!r}")
+    stack: list[list[Any]] = []
+    current: list[Any] | None = None
+    result: list[Any] | None = None
+    while i < n:
+        c = text[i]
+        if c == "{":
+            new: list[Any] = []
+            if current is not None:
+                current.append(new)
+                stack.append(current)
+            current = new
+            i += 1
+        elif c == "}":
+            if current is None:
+                raise ValueError(f"malformed array literal {text!r}")
+            if stack:
+                current = stack.pop()
+            else:
+                result = current
+                i += 1
+                break
+            i += 1
+        elif c == "," or c.isspace():
+            i += 1
+        elif current is None:
+            raise ValueError(f"malformed array literal {text!r}")
+        elif c == '"':
+            chars = []
+            i += 1
+            while True:
+                if i >= n:
+                    raise ValueError(f"malformed array literal {text!r}: unterminated quote")
+                c = text[i]
+                if c == "\\":
+                    i += 1
+                    if i >= n:
+                        raise ValueError(f"malformed array literal {text!r}")
+                    chars.append(text[i])
+                elif c == '"':
+                    break
+                else:
+                    chars.append(c)
+                i += 1
+            i += 1
+            current.append(parse("".join(chars)))
+        else:
+            # Unquoted element.  PostgreSQL quotes anything with special
+            # characters, but escapes are legal here too; NULL is only NULL
+            # when written bare.
+            chars = []
+            escaped = False
+            while i < n:
+                c = text[i]
+                if c == "\\" and i + 1 < n:
+                    chars.append(text[i + 1])
+                    escaped = True
+                    i += 2
+                    continue
+                if c == "," or c == "}":
+                    break
+                chars.append(c)
+                i += 1
+            token = "".join(chars).strip()
+            if not escaped and token.upper() == "NULL":
+                current.append(None)
+            else:
+                current.append(parse(token))
+    if result is None or text[i:].strip():
+        raise ValueError(f"malformed array literal {text!r}")
+    return result
+
+
+def format_array_text(
+    value: list[Any] | tuple[Any, ...], format_element: Callable[[Any], str]
+) -> str:
+    """Build an array literal; every non-NULL element is quoted, so any text is safe."""
+    parts = []
+    for item in value:
+        if item is None:
+            parts.append("NULL")
+        elif isinstance(item, (list, tuple)):
+            parts.append(format_array_text(item, format_element))
+        else:
+            text = format_element(item)
+            parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return "{" + ",".join(parts) + "}"
+
+
+def make_array_parser(parse_element: Callable[[str], Any] | None) -> Callable[[str], list[Any]]:
+    def parse(text: str) -> list[Any]:
+        return parse_array_text(text, parse_element)
+
+    return parse
+
+
+def make_array_formatter(format_element: Callable[[Any], str]) -> Callable[[Any], str]:
+    def format_array(value: Any) -> str:
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"an array expects a list or tuple, got {type(value).__qualname__}")
+        return format_array_text(value, format_element)
+
+    return format_array

@@ -1,0 +1,458 @@
+"""Tests of pgwire.testing: the throwaway server really is what the other tests assume.
+
+Everything is checked from the outside with the ``psql`` client (passwords in
+``PGPASSWORD``), not with pgwire itself, so these tests stay meaningful while
+the driver is being written.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from pgwire.testing import (
+    AUTH_METHODS,
+    BinaryNotFoundError,
+    PgBouncer,
+    PsqlError,
+    TemporaryCluster,
+    find_postgres_bindir,
+    generate_self_signed_cert,
+)
+from pgwire.testing.cluster import conninfo
+
+PASSWORD_USERS = ["password_user", "md5_user", "scram_user"]
+
+
+def psql(
+    cluster: TemporaryCluster,
+    sql: str,
+    params: Mapping[str, str | int],
+    *,
+    password: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``psql -c sql`` against a libpq conninfo built from ``params``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    if password is not None:
+        env["PGPASSWORD"] = password
+    info = conninfo(**params)
+    return subprocess.run(
+        [os.fspath(cluster.psql_path()), "-X", "-A", "-t", "-w", "-d", info, "-c", sql],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def tcp(cluster: TemporaryCluster, user: str, **extra: str | int) -> dict[str, str | int]:
+    return {
+        "host": cluster.host,
+        "port": cluster.port,
+        "user": user,
+        "dbname": "pgwire_test",
+        "sslmode": "disable",
+        **extra,
+    }
+
+
+# --------------------------------------------------------------- authentication
+
+
+@pytest.mark.parametrize("user", PASSWORD_USERS)
+def test_password_users_log_in_over_tcp(cluster: TemporaryCluster, user: str) -> None:
+    result = psql(
+        cluster, "SELECT current_user", tcp(cluster, user), password=cluster.passwords[user]
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == user
+
+
+@pytest.mark.parametrize("user", PASSWORD_USERS)
+def test_wrong_password_is_refused(cluster: TemporaryCluster, user: str) -> None:
+    result = psql(cluster, "SELECT 1", tcp(cluster, user), password="not-the-password")
+    assert result.returncode != 0
+    assert "password authentication failed" in result.stderr
+
+
+@pytest.mark.parametrize("user", PASSWORD_USERS)
+def test_missing_password_is_refused(cluster: TemporaryCluster, user: str) -> None:
+    result = psql(cluster, "SELECT 1", tcp(cluster, user))
+    assert result.returncode != 0
+    assert "password" in result.stderr
+
+
+@pytest.mark.parametrize("user", ["trust_user", "postgres", "repl_user"])
+def test_trust_users_need_no_password(cluster: TemporaryCluster, user: str) -> None:
+    assert cluster.passwords[user] is None
+    result = psql(cluster, "SELECT current_user", tcp(cluster, user))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == user
+
+
+def test_hba_methods_are_the_advertised_ones(cluster: TemporaryCluster) -> None:
+    rows = cluster.psql(
+        "SELECT type, user_name[1], auth_method FROM pg_hba_file_rules "
+        "WHERE database = '{all}' AND user_name[1] LIKE '%\\_user' ORDER BY 1, 2"
+    ).splitlines()
+    expected = {(t, u, m) for u, m in AUTH_METHODS.items() for t in ("host", "local")}
+    expected |= {("host", "repl_user", "trust"), ("local", "repl_user", "trust")}
+    assert {tuple(row.split("|")) for row in rows} == expected
+    # No catch-all trust: an unknown role has no pg_hba.conf line at all.
+    cluster.psql("CREATE ROLE stranger LOGIN")
+    try:
+        result = psql(cluster, "SELECT 1", tcp(cluster, "stranger"))
+        assert result.returncode != 0
+        assert "no pg_hba.conf entry" in result.stderr
+    finally:
+        cluster.psql("DROP ROLE stranger")
+
+
+def test_stored_password_formats(cluster: TemporaryCluster) -> None:
+    out = cluster.psql(
+        "SELECT rolname, rolpassword FROM pg_authid "
+        "WHERE rolname IN ('md5_user', 'scram_user', 'password_user') ORDER BY 1"
+    )
+    stored = dict(line.split("|", 1) for line in out.splitlines())
+    assert stored["md5_user"].startswith("md5")
+    assert stored["scram_user"].startswith("SCRAM-SHA-256$")
+    assert stored["password_user"]  # any format works with the cleartext method
+
+
+def test_auth_users_can_create_tables_in_test_database(cluster: TemporaryCluster) -> None:
+    for user in AUTH_METHODS:
+        table = f"harness_{user}"
+        cluster.psql(
+            f"CREATE TABLE {table} (x int); INSERT INTO {table} VALUES (1); DROP TABLE {table}",
+            user=user,
+            database="pgwire_test",
+            tcp=True,
+        )
+        assert cluster.psql("SELECT current_database()", user=user) == "postgres"
+
+
+def test_replication_user(cluster: TemporaryCluster) -> None:
+    result = psql(cluster, "IDENTIFY_SYSTEM", tcp(cluster, "repl_user", replication="database"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("|") == 3  # systemid|timeline|xlogpos|dbname
+    physical = psql(cluster, "IDENTIFY_SYSTEM", tcp(cluster, "repl_user", replication="true"))
+    assert physical.returncode == 0, physical.stderr
+    assert cluster.psql("SELECT rolreplication FROM pg_roles WHERE rolname = 'repl_user'") == "t"
+
+
+# --------------------------------------------------------------------- settings
+
+
+def test_settings(cluster: TemporaryCluster) -> None:
+    expected = {
+        "wal_level": "logical",
+        "max_wal_senders": "10",
+        "max_replication_slots": "10",
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+        "max_connections": "200",
+        "listen_addresses": "127.0.0.1",
+        "server_encoding": "UTF8",
+        "log_min_messages": "warning",
+    }
+    for name, value in expected.items():
+        assert cluster.psql(f"SHOW {name}") == value, name
+    assert cluster.server_version == int(cluster.psql("SHOW server_version_num"))
+    assert cluster.server_version >= 100000
+    assert cluster.log_path.is_file()
+
+
+def test_paths_and_connection_parameters(cluster: TemporaryCluster) -> None:
+    assert cluster.datadir.is_dir()
+    assert (cluster.datadir / "PG_VERSION").is_file()
+    assert (cluster.bindir / "postgres").is_file()
+    assert cluster.host == "127.0.0.1"
+    kwargs = cluster.connect_kwargs(user="scram_user")
+    assert kwargs == {
+        "host": "127.0.0.1",
+        "port": cluster.port,
+        "user": "scram_user",
+        "database": "pgwire_test",
+        "password": cluster.passwords["scram_user"],
+    }
+    unix = cluster.connect_kwargs(unix_socket=True)
+    assert unix["host"] == os.fspath(cluster.unix_socket_dir)
+    assert unix["password"] is None
+
+
+@pytest.mark.parametrize("user", ["postgres", "scram_user", "md5_user"])
+def test_dsn_is_accepted_by_psql(cluster: TemporaryCluster, user: str) -> None:
+    for dsn in (cluster.dsn(user=user), cluster.dsn(user=user, unix_socket=True)):
+        result = subprocess.run(
+            [
+                os.fspath(cluster.psql_path()),
+                "-X",
+                "-A",
+                "-t",
+                "-w",
+                dsn,
+                "-c",
+                "SELECT current_user || ' ' || current_database()",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        assert result.returncode == 0, (dsn, result.stderr)
+        assert result.stdout.strip() == f"{user} pgwire_test"
+
+
+# -------------------------------------------------------------------------- TLS
+
+
+def test_ssl(cluster: TemporaryCluster) -> None:
+    assert cluster.ssl_enabled
+    assert cluster.psql("SHOW ssl") == "on"
+    query = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+    result = psql(cluster, query, tcp(cluster, "postgres", sslmode="require"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "t"
+    plain = psql(cluster, query, tcp(cluster, "postgres", sslmode="disable"))
+    assert plain.stdout.strip() == "f"
+    # The certificate verifies itself, host name included.
+    assert cluster.ssl_cert_file is not None
+    verified = psql(
+        cluster,
+        query,
+        tcp(
+            cluster,
+            "scram_user",
+            sslmode="verify-full",
+            sslrootcert=os.fspath(cluster.ssl_cert_file),
+        ),
+        password=cluster.passwords["scram_user"],
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.strip() == "t"
+
+
+def test_ssl_key_file_is_private_to_the_server_user(cluster: TemporaryCluster) -> None:
+    assert cluster.ssl_key_file is not None
+    st = cluster.ssl_key_file.stat()
+    assert stat.S_IMODE(st.st_mode) == 0o600
+    expected_uid = cluster.os_user.uid if cluster.os_user is not None else os.geteuid()
+    assert st.st_uid == expected_uid
+
+
+@pytest.mark.parametrize("backend", ["openssl", "cryptography"])
+def test_certificate_backends(tmp_path: Path, backend: str) -> None:
+    if backend == "cryptography":
+        pytest.importorskip("cryptography")
+    elif not any(
+        os.access(os.path.join(d, "openssl"), os.X_OK)
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+    ):
+        pytest.skip("no openssl command")
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    assert generate_self_signed_cert(cert, key, backend=backend) == backend  # type: ignore[arg-type]
+    assert cert.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert "PRIVATE KEY-----" in key.read_text()
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+# ------------------------------------------------------------------ Unix socket
+
+
+def test_unix_socket(cluster: TemporaryCluster) -> None:
+    sock = cluster.unix_socket_dir / f".s.PGSQL.{cluster.port}"
+    assert stat.S_ISSOCK(sock.stat().st_mode)
+    result = psql(
+        cluster,
+        "SELECT current_user, inet_server_addr() IS NULL",
+        {
+            "host": os.fspath(cluster.unix_socket_dir),
+            "port": cluster.port,
+            "user": "scram_user",
+            "dbname": "pgwire_test",
+        },
+        password=cluster.passwords["scram_user"],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "scram_user|t"
+
+
+def test_tcp_listens_on_loopback_only(cluster: TemporaryCluster) -> None:
+    with socket.create_connection((cluster.host, cluster.port), timeout=5):
+        pass
+    assert cluster.psql("SELECT inet_server_addr()", tcp=True) == "127.0.0.1"
+
+
+def test_psql_helper_raises_on_error(cluster: TemporaryCluster) -> None:
+    with pytest.raises(PsqlError) as info:
+        cluster.psql("SELECT * FROM no_such_table")
+    assert "no_such_table" in info.value.stderr
+    assert info.value.returncode != 0
+
+
+# -------------------------------------------------------------------- pgbouncer
+
+
+def test_pgbouncer_forwards_queries(cluster: TemporaryCluster, pgbouncer: PgBouncer) -> None:
+    assert pgbouncer.pool_mode == "transaction"
+    assert pgbouncer.port != cluster.port
+    result = psql(
+        cluster,
+        "SELECT current_user || ' ' || current_database() || ' ' || current_setting('port')",
+        tcp(cluster, "postgres", port=pgbouncer.port),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"postgres pgwire_test {cluster.port}"
+
+
+@pytest.mark.parametrize("user", ["scram_user", "md5_user", "trust_user"])
+def test_pgbouncer_logs_in_to_server_as_each_user(pgbouncer: PgBouncer, user: str) -> None:
+    assert pgbouncer.psql("SELECT current_user", user=user) == user
+    result = subprocess.run(
+        [
+            os.fspath(pgbouncer.cluster.psql_path()),
+            "-X",
+            "-A",
+            "-t",
+            "-w",
+            pgbouncer.dsn(user=user),
+            "-c",
+            "SELECT current_user",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == user
+
+
+def test_pgbouncer_pools_in_transaction_mode(pgbouncer: PgBouncer) -> None:
+    assert pgbouncer.version >= (1, 0)
+    pgbouncer.psql("SELECT 1")
+    pools = pgbouncer.admin("SHOW POOLS")
+    assert any(
+        line.startswith("pgwire_test|postgres|") and line.endswith("|transaction")
+        for line in pools.splitlines()
+    ), pools
+    config = {
+        row.split("|")[0]: row.split("|")[1] for row in pgbouncer.admin("SHOW CONFIG").splitlines()
+    }
+    assert config["default_pool_size"] == "5"
+    assert config["pool_mode"] == "transaction"
+
+
+def test_pgbouncer_tls(pgbouncer: PgBouncer) -> None:
+    if not pgbouncer.client_tls:
+        pytest.skip("cluster runs without TLS")
+    out = pgbouncer.psql("SELECT 1", options={"sslmode": "require"})
+    assert out == "1"
+
+
+# --------------------------------------------------------------------- lifecycle
+
+
+def _group_processes(pgid: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.usefixtures("cluster")
+def test_stop_removes_everything() -> None:
+    with TemporaryCluster(ssl=False) as other:
+        assert not other.ssl_enabled
+        assert other.psql("SHOW ssl") == "off"
+        pid = other.pid
+        assert pid is not None
+        base = other.base_dir
+        port = other.port
+        assert base.is_dir()
+        bouncer = None
+        try:
+            from pgwire.testing import find_pgbouncer
+
+            find_pgbouncer()
+            bouncer = other.start_pgbouncer(pool_mode="session")
+            assert bouncer.psql("SELECT 2") == "2"
+        except BinaryNotFoundError:
+            pass
+        # A client still connected must not prevent the stop.
+        holder = subprocess.Popen(
+            [
+                os.fspath(other.psql_path()),
+                "-X",
+                "-d",
+                conninfo(host=other.host, port=port, user="postgres", dbname="postgres"),
+                "-c",
+                "SELECT pg_sleep(60)",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        assert not base.exists()
+        assert other.pid is None
+        assert _group_processes(pid) == []
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        if bouncer is not None:
+            assert not bouncer.running
+            assert not bouncer.base_dir.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.usefixtures("cluster")
+def test_extra_config_and_hba_survive_restart() -> None:
+    with TemporaryCluster(
+        ssl=False,
+        extra_config={"max_prepared_transactions": 5},
+        extra_hba=["host all stranger 127.0.0.1/32 trust"],
+    ) as other:
+        assert other.psql("SHOW max_prepared_transactions") == "5"
+        other.psql("CREATE ROLE stranger LOGIN")
+        assert other.psql("SELECT current_user", user="stranger", tcp=True) == "stranger"
+        other.psql(
+            "CREATE TABLE kept (x int); INSERT INTO kept VALUES (42)", database="pgwire_test"
+        )
+        port, old_pid = other.port, other.pid
+        other.restart()
+        assert other.port == port
+        assert other.pid not in (None, old_pid)
+        assert other.psql("SELECT x FROM kept", database="pgwire_test", tcp=True) == "42"
+        assert other.psql("SHOW max_prepared_transactions") == "5"
+
+
+@pytest.mark.usefixtures("cluster")
+def test_pgbin_environment_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    real = find_postgres_bindir()
+    monkeypatch.setenv("PGWIRE_PGBIN", os.fspath(real))
+    assert find_postgres_bindir() == real
+    monkeypatch.setenv("PGWIRE_PGBIN", os.fspath(tmp_path))
+    with pytest.raises(BinaryNotFoundError, match="PGWIRE_PGBIN"):
+        find_postgres_bindir()
