@@ -27,6 +27,9 @@ from __future__ import annotations
 import secrets
 import struct
 from collections import OrderedDict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from uuid import UUID
 from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -67,20 +70,25 @@ class RowCodec:
     __slots__ = ("columns", "result_formats", "decoders", "mapping", "record_class", "_raw")
 
     def __init__(
-        self, columns: list[Column], registry: TypeRegistry, record_class: type[Record]
+        self,
+        columns: list[Column],
+        registry: TypeRegistry,
+        record_class: type[Record],
+        *,
+        text_only: bool = False,
     ) -> None:
         self.columns = columns
         formats: list[int] = []
         decoders: list[Callable[[bytes], Any]] = []
         for column in columns:
-            decoder = registry.binary_decoder(column.type_oid)
+            decoder = None if text_only else registry.binary_decoder(column.type_oid)
             if decoder is not None:
                 formats.append(BINARY_FORMAT)
                 decoders.append(decoder)
             else:
                 # No binary codec: ask for text, which every type has.
                 formats.append(TEXT_FORMAT)
-                decoders.append(_text_decoder(registry, column.type_oid))
+                decoders.append(registry.text_decoder(column.type_oid))
         self.result_formats = formats
         self.decoders = decoders
         self.mapping = RecordMapping(column.name for column in columns)
@@ -110,13 +118,6 @@ class RowCodec:
         if pos != end:
             raise ProtocolError("trailing bytes in DataRow")
         return self.record_class._make(self.mapping, tuple(values))
-
-
-def _text_decoder(registry: TypeRegistry, oid: int) -> Callable[[bytes], Any]:
-    def decode(data: bytes) -> Any:
-        return registry.decode_text(oid, data)
-
-    return decode
 
 
 class PreparedState:
@@ -179,18 +180,40 @@ class PreparedState:
                 continue
             try:
                 values.append(encoder(value))
-            except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
-                type_name = registry.type_name(self.param_oids[index]) or str(
-                    self.param_oids[index]
-                )
-                shown = repr(value)
-                if len(shown) > 60:
-                    shown = shown[:57] + "..."
-                raise DataError(
-                    f"invalid input for query argument ${index + 1}: {shown} "
-                    f"({exc}; expected a value for type {type_name})"
-                ) from exc
+            except TypeError as exc:
+                # Not a Python type the binary codec takes (a str for an
+                # int4, say): send its text form and let the server parse it
+                # for the parameter's type, as it would a literal.
+                try:
+                    values.append(registry.encode_text(0, value))
+                    formats[-1] = TEXT_FORMAT
+                except (TypeError, ValueError) as text_exc:
+                    raise _argument_error(index, value, self.param_oids[index], registry,
+                                          exc) from text_exc
+            except (ValueError, OverflowError, ArithmeticError) as exc:
+                raise _argument_error(index, value, self.param_oids[index], registry,
+                                      exc) from exc
         return wire.bind(portal, self.name, formats, values, self.result_formats)
+
+
+def _argument_error(
+    index: int, value: Any, oid: int, registry: TypeRegistry, exc: BaseException
+) -> DataError:
+    type_name = registry.type_name(oid) or f"OID {oid}"
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return DataError(
+        f"invalid input for query argument ${index + 1}: {shown} "
+        f"({exc}; expected a value for type {type_name})"
+    )
+
+
+# Python types whose generic text form the server parses the same way
+# whatever type it infers for the parameter; other values (lists, dicts)
+# need the parameter type first, so they take the describe-first path.
+_TEXT_SAFE_TYPES = (str, int, float, Decimal, bool, date, time, datetime, timedelta, UUID,
+                    bytes, bytearray, memoryview)
 
 
 def _text_encoder(registry: TypeRegistry, oid: int) -> Callable[[Any], bytes]:
@@ -266,11 +289,14 @@ class Session:
         self._counter += 1
         return f"{self._prefix}{self._counter}"
 
-    def _new_extended(self) -> Extended:
-        op = Extended()
+    def _with_closes(self, op: Extended) -> Extended:
+        """Add Close messages for evicted statements to a request about to go out.
+
+        Closing rides along with the next request: no round trip of its own.
+        It is added only when the request is really sent, so a request
+        abandoned before that (a bad argument) loses nothing.
+        """
         if self._to_close:
-            # Closing evicted statements rides along with the next request:
-            # no round trip of its own.
             for name in self._to_close:
                 op.close_statement(name)
             self._to_close.clear()
@@ -311,10 +337,10 @@ class Session:
             named and self.use_named_statements
         )
         name = self.new_statement_name() if use_name else ""
-        op = self._new_extended()
+        op = Extended()
         op.parse(name, sql)
         op.describe_statement(name)
-        done = yield op
+        done = yield self._with_closes(op)
         if done.error is not None:
             raise done.error
         assert isinstance(done, Extended)
@@ -348,6 +374,7 @@ class Session:
         state: PreparedState,
         args: Sequence[Any],
         max_rows: int = 0,
+        parse: bool = True,
     ) -> StatementResult:
         bind = state.encode_bind("", args, self.registry)
         if state.name:
@@ -356,7 +383,8 @@ class Session:
             return op.execute("", max_rows, codec.decode_row if codec is not None else None)
         # Unnamed: the statement is parsed again in the same write.  The
         # portal is described so a changed result shape is noticed.
-        op.parse("", state.sql, state.param_oids)
+        if parse:
+            op.parse("", state.sql, state.param_oids)
         op.bind_raw(bind)
         op.describe_portal("", self._portal_decoder_factory(state))
         return op.execute("", max_rows)
@@ -385,10 +413,54 @@ class Session:
 
         return on_description
 
+    def _first_use_flow(
+        self, sql: str, args: Sequence[Any], max_rows: int
+    ) -> Flow[StatementResult]:
+        """Describe and run a new unnamed statement in one round trip.
+
+        Parse, Describe(statement), Bind, Execute and Sync go in one write.
+        The parameter types are not known yet, so the arguments travel in
+        text form (the server parses them as it would literals of the types
+        it infers) and results come back as text, decoded by the text
+        parsers into the same Python values as the binary codecs give.  The
+        description is kept, so later runs use binary both ways.
+        """
+        registry = self.registry
+        texts: list[bytes | None] = [
+            None if value is None else registry.encode_text(0, value) for value in args
+        ]
+        op = Extended()
+        op.parse("", sql)
+        captured: list[list[Column] | None] = []
+
+        def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
+            captured.append(columns)
+            if not columns:
+                return None
+            return RowCodec(columns, registry, self.record_class, text_only=True).decode_row
+
+        result = op.describe_statement("", on_description)
+        op.bind_raw(wire.bind("", "", [TEXT_FORMAT] * len(texts), texts, [TEXT_FORMAT]))
+        op.execute("", max_rows)
+        done = yield self._with_closes(op)
+        assert isinstance(done, Extended)
+        if done.param_oids is not None and captured:
+            self.descriptions.put(self._make_state("", sql, done))
+        if done.error is not None:
+            raise done.error
+        assert result is not None
+        return result
+
     def execute_flow(
         self, sql: str, args: Sequence[Any], *, max_rows: int = 0
     ) -> Flow[StatementResult]:
         """Run one statement with arguments; retry once if DDL staled its plan."""
+        if (
+            not self.use_named_statements
+            and self.descriptions.get(sql) is None
+            and all(arg is None or isinstance(arg, _TEXT_SAFE_TYPES) for arg in args)
+        ):
+            return (yield from self._first_use_flow(sql, args, max_rows))
         for attempt in (1, 2):
             state = yield from self._lookup_flow(sql)
             result = yield from self.execute_prepared_flow(state, args, max_rows=max_rows,
@@ -407,9 +479,9 @@ class Session:
     ) -> Flow[StatementResult | None]:
         """Execute a described statement.  Returns None when a retry is due."""
         was_idle = self.engine.transaction_status is TransactionStatus.IDLE
-        op = self._new_extended()
+        op = Extended()
         result = self._add_execute(op, state, args, max_rows)
-        done = yield op
+        done = yield self._with_closes(op)
         if done.error is not None:
             if self._is_stale(done.error):
                 self._drop_cached(state)
@@ -425,14 +497,16 @@ class Session:
         """Bind/Execute for every argument tuple, one Sync: one round trip."""
         if state is None:
             state = yield from self._lookup_flow(sql)
-        op = self._new_extended()
+        op = Extended()
         count = 0
         for args in args_seq:
-            self._add_execute(op, state, args)
+            # An unnamed statement stays until the next Parse: one Parse
+            # serves the whole batch.
+            self._add_execute(op, state, args, parse=count == 0)
             count += 1
         if count == 0:
             return 0
-        done = yield op
+        done = yield self._with_closes(op)
         if done.error is not None:
             if self._is_stale(done.error):
                 self._drop_cached(state)

@@ -68,3 +68,33 @@ def connect_kwargs(cluster: TemporaryCluster) -> dict[str, Any]:
 # ===========================================================================
 # Connection fixtures (async connections etc.) — added by the lead below.
 # ===========================================================================
+
+import pgwire  # noqa: E402
+
+
+@pytest.fixture
+async def conn(cluster: TemporaryCluster) -> Any:
+    """A fresh superuser connection to ``pgwire_test`` (TCP, no SSL)."""
+    connection = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable")
+    try:
+        yield connection
+    finally:
+        if not connection.is_closed():
+            await connection.close()
+
+
+@pytest.fixture
+async def make_conn(cluster: TemporaryCluster) -> Any:
+    """A factory for more connections: ``await make_conn(**overrides)``; all closed at the end."""
+    opened: list[pgwire.Connection] = []
+
+    async def factory(**overrides: Any) -> pgwire.Connection:
+        kwargs = {**cluster.connect_kwargs(), "ssl": "disable", **overrides}
+        connection = await pgwire.connect(**kwargs)
+        opened.append(connection)
+        return connection
+
+    yield factory
+    for connection in opened:
+        if not connection.is_closed():
+            connection.terminate()

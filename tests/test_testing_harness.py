@@ -22,6 +22,7 @@ from pgwire.testing import (
     PgBouncer,
     PsqlError,
     TemporaryCluster,
+    _proc,
     find_postgres_bindir,
     generate_self_signed_cert,
 )
@@ -428,12 +429,25 @@ def test_stop_removes_everything() -> None:
 
 
 @pytest.mark.usefixtures("cluster")
-def test_extra_config_and_hba_survive_restart() -> None:
-    with TemporaryCluster(
-        ssl=False,
-        extra_config={"max_prepared_transactions": 5},
-        extra_hba=["host all stranger 127.0.0.1/32 trust"],
-    ) as other:
+def test_port_race_extra_config_and_restart(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first port handed out is taken by someone else: start must retry.
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    ports = iter([taken])
+    real_free_port = _proc.free_port
+    monkeypatch.setattr(_proc, "free_port", lambda host: next(ports, None) or real_free_port(host))
+    with (
+        squatter,
+        TemporaryCluster(
+            ssl=False,
+            extra_config={"max_prepared_transactions": 5},
+            extra_hba=["host all stranger 127.0.0.1/32 trust"],
+        ) as other,
+    ):
+        assert other.port != taken
+        assert "could not create any TCP/IP sockets" in other.log_path.read_text()
         assert other.psql("SHOW max_prepared_transactions") == "5"
         other.psql("CREATE ROLE stranger LOGIN")
         assert other.psql("SELECT current_user", user="stranger", tcp=True) == "stranger"
@@ -456,3 +470,22 @@ def test_pgbin_environment_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("PGWIRE_PGBIN", os.fspath(tmp_path))
     with pytest.raises(BinaryNotFoundError, match="PGWIRE_PGBIN"):
         find_postgres_bindir()
+
+
+def test_pgbouncer_port_race(
+    cluster: TemporaryCluster, pgbouncer: PgBouncer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        ports = iter([taken])
+        real_free_port = _proc.free_port
+        monkeypatch.setattr(
+            _proc, "free_port", lambda host: next(ports, None) or real_free_port(host)
+        )
+        with PgBouncer(cluster, pool_mode="statement") as other:
+            assert other.port != taken
+            assert other.psql("SELECT 3") == "3"
+            assert "Address already in use" in other.log_path.read_text()
+        assert not other.running

@@ -347,6 +347,15 @@ class SimpleQuery(Operation):
         raise ProtocolError(f"unexpected message {chr(kind)!r} in simple query")
 
 
+class _StatementDescription:
+    """A pending Describe(statement) whose columns also decode the next execute."""
+
+    __slots__ = ("feeds",)
+
+    def __init__(self, feeds: StatementResult) -> None:
+        self.feeds = feeds
+
+
 class Extended(Operation):
     """A batch of extended-protocol messages ending with one Sync.
 
@@ -370,9 +379,10 @@ class Extended(Operation):
     def __init__(self) -> None:
         super().__init__()
         self._out = bytearray()
-        # 'S' for a statement description, or the StatementResult whose
+        # None for a statement description, a _StatementDescription for one
+        # whose statement is executed next, or the StatementResult whose
         # portal is being described.
-        self._describes: deque[StatementResult | None] = deque()
+        self._describes: deque[StatementResult | _StatementDescription | None] = deque()
         self._executes: deque[StatementResult] = deque()
         self._pending_portal_description: StatementResult | None = None
         self.param_oids: list[int] | None = None
@@ -387,9 +397,25 @@ class Extended(Operation):
         """Append a Bind message built elsewhere (parameter encoding is not ours)."""
         self._out += message
 
-    def describe_statement(self, name: str) -> None:
+    def describe_statement(
+        self,
+        name: str,
+        on_description: Callable[[list[Column] | None], RowDecoder | None] | None = None,
+    ) -> StatementResult | None:
+        """Describe a statement.
+
+        With ``on_description``, the statement is executed next in the same
+        batch (after a Bind with the formats it implies): the returned result
+        is the one that execute fills, decoded as ``on_description`` decides.
+        """
         self._out += wire.describe(b"S", name)
-        self._describes.append(None)
+        if on_description is None:
+            self._describes.append(None)
+            return None
+        result = StatementResult(on_description=on_description)
+        self._describes.append(_StatementDescription(result))
+        self._pending_portal_description = result
+        return result
 
     def describe_portal(
         self,
@@ -461,7 +487,7 @@ class Extended(Operation):
         if kind == wire.PARSE_COMPLETE or kind == wire.BIND_COMPLETE or kind == wire.CLOSE_COMPLETE:
             return False
         if kind == wire.PARAMETER_DESCRIPTION:
-            if not self._describes or self._describes[0] is not None:
+            if not self._describes or isinstance(self._describes[0], StatementResult):
                 raise ProtocolError("ParameterDescription without Describe(statement)")
             reader = BodyReader(body)
             count = reader.int16()
@@ -474,6 +500,9 @@ class Extended(Operation):
                 raise ProtocolError("RowDescription without Describe")
             target = self._describes.popleft()
             columns = parse_row_description(body) if kind == wire.ROW_DESCRIPTION else None
+            if isinstance(target, _StatementDescription):
+                self.columns = columns
+                target = target.feeds
             if target is None:
                 self.columns = columns
             else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import ctypes
 import errno
+import fcntl
 import os
 import pwd
 import re
@@ -19,6 +20,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -176,32 +178,39 @@ def _create_dedicated_user() -> OSUser | None:
     if useradd is None:
         return None
     nologin = "/usr/sbin/nologin" if Path("/usr/sbin/nologin").exists() else "/bin/false"
-    for _ in range(20):
-        subprocess.run(
-            [
-                useradd,
-                "--system",
-                "--user-group",
-                "--no-create-home",
-                "--home-dir",
-                "/nonexistent",
-                "--shell",
-                nologin,
-                "--comment",
-                "pgwire throwaway test servers",
-                DEDICATED_USER,
-            ],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-            check=False,
-        )
-        # Success, "already exists" (a concurrent test run won the race) and
-        # "cannot lock /etc/passwd" (retry) all end up here.
-        user = _lookup(DEDICATED_USER)
-        if user is not None:
-            return user
-        time.sleep(0.1)
+    # useradd itself is racy (concurrent calls can add the name twice):
+    # serialise test processes (e.g. pytest-xdist workers) with a lock file.
+    lock_dir = "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()
+    with open(os.path.join(lock_dir, "pgwire-useradd.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for _ in range(20):
+            user = _lookup(DEDICATED_USER)
+            if user is not None:
+                return user
+            subprocess.run(
+                [
+                    useradd,
+                    "--system",
+                    "--user-group",
+                    "--no-create-home",
+                    "--home-dir",
+                    "/nonexistent",
+                    "--shell",
+                    nologin,
+                    "--comment",
+                    "pgwire throwaway test servers",
+                    DEDICATED_USER,
+                ],
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=60,
+                check=False,
+            )
+            # On "cannot lock /etc/passwd" (someone else edits it), try again.
+            user = _lookup(DEDICATED_USER)
+            if user is not None:
+                return user
+            time.sleep(0.1)
     return None
 
 

@@ -176,6 +176,7 @@ class PgBouncer:
                 self.port = _proc.free_port(self.host)
                 self._write_config()
                 self._log = open(self.log_path, "ab")
+                log_offset = self._log.tell()
                 self._proc = _proc.spawn(
                     [binary, os.fspath(self.config_path)],
                     user=user,
@@ -183,13 +184,13 @@ class PgBouncer:
                     output=self._log,
                     death_signal=signal.SIGKILL,
                 )
-                outcome = self._wait_ready()
+                outcome = self._wait_ready(log_offset)
                 if outcome == "ready":
                     return self
                 log = _proc.tail(self.log_path)
                 self._kill()
                 last_error = f"pgbouncer failed to start ({outcome}); log {self.log_path}:\n{log}"
-                if "Address already in use" not in log:
+                if outcome != "Address already in use":
                     break
             raise ClusterError(last_error)
         except BaseException:
@@ -214,14 +215,28 @@ class PgBouncer:
             self._log.close()
             self._log = None
 
-    def _wait_ready(self) -> str:
+    def _wait_ready(self, log_offset: int) -> str:
+        # pgbouncer keeps running when it cannot bind the TCP port (it still
+        # has its Unix socket), and whoever took the port accepts connections:
+        # so read the log this attempt wrote, not just the port.
         proc = self._proc
         assert proc is not None
-        deadline = time.monotonic() + self.startup_timeout
+        started = time.monotonic()
+        deadline = started + self.startup_timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 return f"exit code {proc.returncode}"
-            if _proc.accepts_tcp(self.host, self.port, timeout=0.5):
+            try:
+                with open(self.log_path, "rb") as fh:
+                    fh.seek(log_offset)
+                    log = fh.read().decode(errors="replace")
+            except OSError:
+                log = ""
+            if f"cannot listen on {self.host}:{self.port}" in log:
+                return "Address already in use"
+            up = "process up" in log or f"listening on {self.host}:{self.port}" in log
+            # (unknown log format: after a while, trust the port alone)
+            if (up or time.monotonic() - started > 5) and _proc.accepts_tcp(self.host, self.port):
                 return "ready"
             time.sleep(0.02)
         return f"not accepting connections after {self.startup_timeout} s"
