@@ -27,11 +27,11 @@ from __future__ import annotations
 import secrets
 import struct
 from collections import OrderedDict
+from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from uuid import UUID
-from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any, TypeVar
+from uuid import UUID
 
 from .engine import wire
 from .engine.protocol import (
@@ -416,7 +416,7 @@ class Session:
     def _first_use_flow(
         self, sql: str, args: Sequence[Any], max_rows: int
     ) -> Flow[StatementResult]:
-        """Describe and run a new unnamed statement in one round trip.
+        """Prepare, describe and run a new statement in one round trip.
 
         Parse, Describe(statement), Bind, Execute and Sync go in one write.
         The parameter types are not known yet, so the arguments travel in
@@ -429,8 +429,9 @@ class Session:
         texts: list[bytes | None] = [
             None if value is None else registry.encode_text(0, value) for value in args
         ]
+        name = self.new_statement_name() if self.use_named_statements else ""
         op = Extended()
-        op.parse("", sql)
+        op.parse(name, sql)
         captured: list[list[Column] | None] = []
 
         def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
@@ -439,13 +440,22 @@ class Session:
                 return None
             return RowCodec(columns, registry, self.record_class, text_only=True).decode_row
 
-        result = op.describe_statement("", on_description)
-        op.bind_raw(wire.bind("", "", [TEXT_FORMAT] * len(texts), texts, [TEXT_FORMAT]))
+        result = op.describe_statement(name, on_description)
+        op.bind_raw(wire.bind("", name, [TEXT_FORMAT] * len(texts), texts, [TEXT_FORMAT]))
         op.execute("", max_rows)
         done = yield self._with_closes(op)
         assert isinstance(done, Extended)
         if done.param_oids is not None and captured:
-            self.descriptions.put(self._make_state("", sql, done))
+            # Parse and Describe succeeded, so the statement exists even if
+            # executing it failed.
+            state = self._make_state(name, sql, done)
+            if name:
+                for old in self.cache.put(state):
+                    self.forget_statement(old)
+            else:
+                self.descriptions.put(state)
+        elif name and done.error is None:
+            raise ProtocolError("statement description missing from the server's answer")
         if done.error is not None:
             raise done.error
         assert result is not None
@@ -455,10 +465,9 @@ class Session:
         self, sql: str, args: Sequence[Any], *, max_rows: int = 0
     ) -> Flow[StatementResult]:
         """Run one statement with arguments; retry once if DDL staled its plan."""
-        if (
-            not self.use_named_statements
-            and self.descriptions.get(sql) is None
-            and all(arg is None or isinstance(arg, _TEXT_SAFE_TYPES) for arg in args)
+        known = (self.cache if self.use_named_statements else self.descriptions).get(sql)
+        if known is None and self._text_results_parsable() and all(
+            arg is None or isinstance(arg, _TEXT_SAFE_TYPES) for arg in args
         ):
             return (yield from self._first_use_flow(sql, args, max_rows))
         for attempt in (1, 2):
@@ -513,6 +522,13 @@ class Session:
                 raise _stale_error(done.error) from done.error
             raise done.error
         return count
+
+    def _text_results_parsable(self) -> bool:
+        """True when the session's output styles are the ones the text parsers read."""
+        parameters = self.engine.parameters
+        return parameters.get("DateStyle", "ISO").startswith("ISO") and parameters.get(
+            "IntervalStyle", "postgres"
+        ) == "postgres"
 
     @staticmethod
     def _is_stale(error: BaseException) -> bool:

@@ -122,7 +122,7 @@ def parse_data_row_text(body: bytes) -> list[bytes | None]:
     values: list[bytes | None] = []
     for _ in range(count):
         length = reader.int32()
-        values.append(None if length == -1 else reader.bytes(length))
+        values.append(None if length == -1 else reader.take(length))
     if not reader.at_end():
         raise ProtocolError("trailing bytes in DataRow")
     return values
@@ -234,7 +234,7 @@ class Startup(Operation):
             engine.queue(wire.password_message(password.encode("utf-8")))
         elif code == 5:  # MD5 with a 4-byte salt
             self.auth_method = "md5"
-            salt = reader.bytes(4)
+            salt = reader.take(4)
             password = self._require_password("md5")
             engine.queue(wire.password_message(md5_password(self._user, password, salt)))
         elif code == 10:  # SASL: list of mechanisms

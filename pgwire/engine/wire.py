@@ -248,7 +248,7 @@ class BodyReader:
         self.pos += 1
         return value
 
-    def bytes(self, n: int) -> bytes:
+    def take(self, n: int) -> bytes:
         if n < 0:
             raise ProtocolError("negative length in message body")
         self._need(n)

@@ -264,6 +264,53 @@ def traversable_by_others(path: Path) -> bool:
     return True
 
 
+_OWNER_FILE = ".pgwire-owner"
+
+
+def _process_identity(pid: int) -> str | None:
+    """``pid:starttime`` of a live process (None if gone); guards against pid reuse."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return f"{pid}:?"
+    if fields[0] == "Z":
+        return None
+    return f"{pid}:{fields[19]}"
+
+
+def make_temp_dir(prefix: str, parent: str | None = None) -> Path:
+    """A new temporary directory, tagged with our identity.
+
+    Directories with the same prefix whose owner process no longer exists
+    (a test run killed with SIGKILL cannot clean up) are removed first.
+    """
+    parent_dir = Path(parent or tempfile.gettempdir())
+    try:
+        candidates = list(parent_dir.glob(prefix + "*"))
+    except OSError:
+        candidates = []
+    for candidate in candidates:
+        try:
+            owner = (candidate / _OWNER_FILE).read_text().strip()
+            pid = int(owner.split(":", 1)[0])
+        except (OSError, ValueError):
+            continue
+        if _process_identity(pid) not in (owner, f"{pid}:?"):
+            shutil.rmtree(candidate, ignore_errors=True)
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir=parent_dir)).resolve()
+    identity = _process_identity(os.getpid()) or f"{os.getpid()}:?"
+    (base / _OWNER_FILE).write_text(identity + "\n")
+    return base
+
+
 # --------------------------------------------------------------------------
 # Ports
 # --------------------------------------------------------------------------

@@ -309,11 +309,11 @@ class TemporaryCluster:
             Path(tempfile.gettempdir())
         ):
             parent = "/tmp"
-        base = Path(tempfile.mkdtemp(prefix="pgwire-", dir=parent)).resolve()
+        base = _proc.make_temp_dir("pgwire-", parent)
         # Unix socket paths are limited to about 107 bytes.
         if len(os.fspath(base)) > 80:
             shutil.rmtree(base, ignore_errors=True)
-            base = Path(tempfile.mkdtemp(prefix="pgwire-", dir="/tmp")).resolve()
+            base = _proc.make_temp_dir("pgwire-", "/tmp")
         _proc.chown_to(base, self.os_user)
         return base
 

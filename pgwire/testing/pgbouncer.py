@@ -13,7 +13,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -167,7 +166,7 @@ class PgBouncer:
         _proc.register(self)
         try:
             user = self.cluster.os_user
-            base = Path(tempfile.mkdtemp(prefix="pgbouncer-", dir="/tmp")).resolve()
+            base = _proc.make_temp_dir("pgwire-bouncer-", "/tmp")
             self._base = base
             _proc.chown_to(base, user)
             self._write_auth_file()

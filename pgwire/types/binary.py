@@ -5,9 +5,10 @@ DataRow after its length word) and returns a Python object; each encoder takes
 a Python object and returns the bytes of one Bind parameter.  Decoders are on
 the hot path: they use precompiled ``struct.Struct`` methods and no type
 checks, and are plain Python so that Cython (pure-Python mode) can compile
-them.  Encoders validate their input and raise ``TypeError`` (wrong Python
-type), ``ValueError`` (a value PostgreSQL would reject) or ``OverflowError``
-(out of the type's range), always naming the PostgreSQL type.
+them.  Encoders validate their input and raise ``TypeError`` (a Python type
+the codec does not take: a caller may retry such a value in text form),
+``ValueError`` (a value PostgreSQL would reject, or an aware/naive mismatch)
+or ``OverflowError`` (out of the type's range), always naming the type.
 
 Mapping and documented behaviours:
 
@@ -37,9 +38,12 @@ Mapping and documented behaviours:
   ``timestamptz`` <-> aware ``datetime``, decoded in UTC
   (``tzinfo=datetime.timezone.utc``); any aware datetime is converted to UTC
   on encode, and a **naive datetime passed for timestamptz is taken as UTC**.
-  An aware datetime passed for ``timestamp`` (without time zone) is a
-  ``TypeError`` rather than a silent drop of its offset.  A ``datetime`` passed
-  for ``date`` is a ``TypeError`` rather than a silent drop of its time.
+  An aware datetime passed for ``timestamp`` (without time zone), or an aware
+  time for ``time``, is a ``ValueError`` rather than a silent drop of its
+  offset; a ``datetime`` passed for ``date`` is a ``ValueError`` rather than a
+  silent drop of its time.  (``ValueError``, not ``TypeError``: the right
+  Python type in the wrong kind must not be retried in text form, where the
+  server would drop the offset or time itself.)
 * Infinity: ``'infinity'`` decodes to ``date.max`` / ``datetime.max`` and
   ``'-infinity'`` to ``date.min`` / ``datetime.min`` (with ``tzinfo=utc`` for
   timestamptz); symmetrically ``date.max``/``datetime.max`` encode as
@@ -452,8 +456,12 @@ def decode_date(data: bytes) -> date:
 
 
 def encode_date(value: Any) -> bytes:
-    if not isinstance(value, date) or isinstance(value, datetime):
+    if not isinstance(value, date):
         raise TypeError(f"date expects datetime.date, got {_type_label(value)}")
+    if isinstance(value, datetime):
+        # ValueError, not TypeError: a caller's text fallback would let the
+        # server drop the time silently.
+        raise ValueError("date expects a datetime.date, got a datetime; call .date() first")
     if value == _DATE_MAX:
         return _DATE_POS_INF_BYTES
     if value == _DATE_MIN:
@@ -496,7 +504,8 @@ def encode_timestamp(value: Any) -> bytes:
     if not isinstance(value, datetime):
         raise TypeError(f"timestamp expects datetime.datetime, got {_type_label(value)}")
     if value.tzinfo is not None and value.utcoffset() is not None:
-        raise TypeError(
+        # ValueError, not TypeError: a text fallback would drop the offset.
+        raise ValueError(
             "timestamp (without time zone) expects a naive datetime, got an aware one;"
             " use timestamptz or drop the tzinfo"
         )
@@ -579,7 +588,7 @@ def encode_time(value: Any) -> bytes:
     if not isinstance(value, time):
         raise TypeError(f"time expects datetime.time, got {_type_label(value)}")
     if value.tzinfo is not None and value.utcoffset() is not None:
-        raise TypeError(
+        raise ValueError(
             "time (without time zone) expects a naive datetime.time, got an aware one;"
             " use timetz or drop the tzinfo"
         )

@@ -11,8 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pgwire.engine import Engine, EngineState, Extended, SimpleQuery, Startup, TransactionStatus
-from pgwire.engine import wire
+from pgwire.engine import (
+    Engine,
+    EngineState,
+    Extended,
+    SimpleQuery,
+    Startup,
+    TransactionStatus,
+    wire,
+)
 from pgwire.engine.auth import ScramSha256, md5_password, saslprep
 from pgwire.engine.protocol import Notification
 from pgwire.exceptions import (
