@@ -47,6 +47,7 @@ from .exceptions import (
     DataError,
     InterfaceError,
     InvalidCachedStatementError,
+    OutdatedSchemaCacheError,
     PostgresError,
     ProtocolError,
 )
@@ -76,11 +77,32 @@ class RowCodec:
         record_class: type[Record],
         *,
         text_only: bool = False,
+        formats_as_sent: bool = False,
     ) -> None:
+        """Choose a format and decoder per column.
+
+        By default binary where a binary codec exists, else text.
+        ``text_only`` decodes everything as text (results of a Bind that
+        asked for text); ``formats_as_sent`` follows the format each column
+        reports, which after a schema change may not be the one we would
+        choose: binary data of a type without a binary codec cannot be
+        decoded and raises OutdatedSchemaCacheError.
+        """
         self.columns = columns
         formats: list[int] = []
         decoders: list[Callable[[bytes], Any]] = []
         for column in columns:
+            if formats_as_sent:
+                if column.format == BINARY_FORMAT:
+                    formats.append(BINARY_FORMAT)
+                    decoders.append(
+                        registry.binary_decoder(column.type_oid)
+                        or _undecodable(column, registry)
+                    )
+                else:
+                    formats.append(TEXT_FORMAT)
+                    decoders.append(registry.text_decoder(column.type_oid))
+                continue
             decoder = None if text_only else registry.binary_decoder(column.type_oid)
             if decoder is not None:
                 formats.append(BINARY_FORMAT)
@@ -118,6 +140,23 @@ class RowCodec:
         if pos != end:
             raise ProtocolError("trailing bytes in DataRow")
         return self.record_class._make(self.mapping, tuple(values))
+
+
+def _undecodable(column: Column, registry: TypeRegistry) -> Callable[[bytes], Any]:
+    type_name = registry.type_name(column.type_oid) or f"OID {column.type_oid}"
+
+    def decode(data: bytes) -> Any:
+        # The statement has run (it may have changed data), so this must not
+        # be retried: say what happened instead.
+        raise OutdatedSchemaCacheError(
+            f"column {column.name!r} changed type to {type_name} since the statement was "
+            "described (schema change) and arrived in binary format, which pgwire cannot "
+            "decode for that type; the statement did run. Its cached description has "
+            "been dropped, so running it again returns the new type.",
+            data_type=type_name,
+        )
+
+    return decode
 
 
 class PreparedState:
@@ -160,7 +199,18 @@ class PreparedState:
 
     @property
     def result_formats(self) -> list[int]:
-        return self.row_codec.result_formats if self.row_codec is not None else []
+        """Result format codes for Bind.
+
+        One code when all columns share it: the server applies a single code
+        to every column, so a column count changed by DDL cannot make the
+        Bind fail.
+        """
+        if self.row_codec is None:
+            return []
+        formats = self.row_codec.result_formats
+        if all(f == formats[0] for f in formats):
+            return formats[:1]
+        return formats
 
     def encode_bind(self, portal: str, args: Sequence[Any], registry: TypeRegistry) -> bytes:
         """Build the Bind message for ``args``; bad arguments raise DataError."""
@@ -399,17 +449,11 @@ class Session:
             if codec is not None and _same_shape(codec.columns, columns):
                 return codec.decode_row
             # The result shape changed since the statement was described
-            # (DDL).  Decode with what the server sent where we can; the
-            # formats were chosen from the old shape.
+            # (DDL), and the statement has already run: decode each column
+            # in the format the server actually used, never run it again.
             self._drop_cached(state)
-            new_codec = RowCodec(columns, self.registry, self.record_class)
-            for column, wanted in zip(columns, new_codec.result_formats):
-                if column.format != wanted:
-                    raise InvalidCachedStatementError(
-                        "the result types of this statement changed since it was prepared; "
-                        "run it again"
-                    )
-            return new_codec.decode_row
+            return RowCodec(columns, self.registry, self.record_class,
+                            formats_as_sent=True).decode_row
 
         return on_description
 
@@ -492,7 +536,7 @@ class Session:
         result = self._add_execute(op, state, args, max_rows)
         done = yield self._with_closes(op)
         if done.error is not None:
-            if self._is_stale(done.error):
+            if self._is_stale(done.error) or _bind_formats_rejected(done.error, result):
                 self._drop_cached(state)
                 if retry and was_idle:
                     return None
@@ -535,11 +579,30 @@ class Session:
         return isinstance(error, InvalidCachedStatementError)
 
 
+def _bind_formats_rejected(error: BaseException, result: StatementResult) -> bool:
+    """Did the server refuse our Bind's result formats (the column count changed)?
+
+    Protocol violation 08P01 before anything ran: the statement never
+    started, so it is safe to describe it again and retry.
+    """
+    return (
+        isinstance(error, PostgresError)
+        and error.sqlstate == "08P01"
+        and result.status is None
+        and not result.rows
+        and (
+            error.server_source_function == "PortalSetResultFormat"
+            or "result formats" in (error.message or "")
+        )
+    )
+
+
 def _stale_error(error: BaseException) -> BaseException:
     """Explain a stale plan that could not be retried (a transaction was open)."""
     if isinstance(error, PostgresError):
+        message = error.message or (error.args[0] if error.args else "") or type(error).__name__
         error.args = (
-            f"{error.message}: the statement was prepared before a schema change; "
+            f"{message}: the statement was prepared before a schema change; "
             "it has been dropped, retry the transaction",
         )
     return error

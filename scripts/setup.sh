@@ -25,13 +25,19 @@ find_pgbin() {
     local d
     if [[ -n "${PGWIRE_PGBIN:-}" ]]; then
         is_server_bindir "$PGWIRE_PGBIN" && { echo "$PGWIRE_PGBIN"; return 0; }
-        say "warning: PGWIRE_PGBIN=$PGWIRE_PGBIN holds no initdb/postgres" >&2
-        return 1
+        say "PGWIRE_PGBIN=$PGWIRE_PGBIN holds no initdb/postgres: fix or unset it" >&2
+        exit 1
     fi
     local -a path_dirs
     IFS=: read -ra path_dirs <<< "${PATH:-}"
     for d in "${path_dirs[@]}"; do
-        is_server_bindir "$d" && { echo "$d"; return 0; }
+        if is_server_bindir "$d"; then
+            # /usr/local/bin/postgres may be a symlink into the real bindir.
+            local real
+            real=$(dirname "$(readlink -f "$d/postgres")")
+            if is_server_bindir "$real"; then echo "$real"; else echo "$d"; fi
+            return 0
+        fi
     done
     if command -v pg_config >/dev/null 2>&1; then
         d=$(pg_config --bindir 2>/dev/null || true)
@@ -46,7 +52,8 @@ find_pgbin() {
 find_pgbouncer() {
     if [[ -n "${PGWIRE_PGBOUNCER:-}" ]]; then
         [[ -x "$PGWIRE_PGBOUNCER" ]] && { echo "$PGWIRE_PGBOUNCER"; return 0; }
-        return 1
+        say "PGWIRE_PGBOUNCER=$PGWIRE_PGBOUNCER is not executable: fix or unset it" >&2
+        exit 1
     fi
     command -v pgbouncer 2>/dev/null && return 0
     local f
@@ -64,6 +71,8 @@ find_psql() {
 
 # ---------------------------------------------------------------- system packages
 missing=()
+if [[ -n "${PGWIRE_PGBIN:-}" ]]; then find_pgbin >/dev/null; fi
+if [[ -n "${PGWIRE_PGBOUNCER:-}" ]]; then find_pgbouncer >/dev/null; fi
 pgbin=$(find_pgbin || true)
 [[ -z "$pgbin" ]] && missing+=(postgresql)
 [[ -n "$pgbin" && -z "$(find_psql "$pgbin" || true)" ]] && missing+=(postgresql-client)

@@ -489,3 +489,17 @@ def test_pgbouncer_port_race(
             assert other.psql("SELECT 3") == "3"
             assert "Address already in use" in other.log_path.read_text()
         assert not other.running
+
+
+def test_stale_directories_of_dead_runs_are_removed(tmp_path: Path) -> None:
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / "pgwire-stale"
+    stale.mkdir()
+    (stale / ".pgwire-owner").write_text(f"{dead.pid}:1\n")
+    foreign = tmp_path / "pgwire-foreign"  # not ours: no owner file
+    foreign.mkdir()
+    first = _proc.make_temp_dir("pgwire-", os.fspath(tmp_path))
+    second = _proc.make_temp_dir("pgwire-", os.fspath(tmp_path))
+    assert not stale.exists()
+    assert foreign.exists() and first.exists() and second.exists()

@@ -4,8 +4,9 @@ Decoding.  A type without a text parser comes back as ``str`` (the UTF-8 text
 the server sent), never as an exception.  The built-in types do have parsers,
 returning the same Python types as their binary codecs, so results of the
 simple query protocol (always text) look like extended-query results.  They
-assume the session settings a driver sets: ``DateStyle=ISO``,
-``IntervalStyle=postgres``, ``bytea_output`` hex (escape is accepted too).
+assume the server's default output styles, which a driver should pin at
+startup: ``DateStyle=ISO``, ``IntervalStyle=postgres``; ``bytea_output`` may
+be hex or escape.
 Infinities map as in :mod:`pgwire.types.binary`; dates before year 1 (BC) or
 after 9999 raise :class:`UnrepresentableValueError`.
 

@@ -1,0 +1,493 @@
+"""Connecting to a real server: authentication methods, DSNs, SSL, settings, failures.
+
+Every test talks to the session's throwaway PostgreSQL (``cluster`` fixture).
+Each login role uses one authentication method (see
+``pgwire.testing.cluster.AUTH_METHODS``), both over TCP and over the Unix
+socket; failures must raise the documented exception classes, promptly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import pgwire
+from pgwire.testing.cluster import conninfo
+
+PASSWORD_USERS = ["password_user", "md5_user", "scram_user"]
+ALL_USERS = ["trust_user", *PASSWORD_USERS]
+TRANSPORTS = [pytest.param(False, id="tcp"), pytest.param(True, id="unix")]
+
+
+@pytest.fixture(autouse=True)
+def _no_password_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passwords must come from the test, never from the environment of the run."""
+    for name in ("PGPASSWORD", "PGPASSFILE", "PGSSLMODE", "PGSERVICE", "PGSERVICEFILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+async def _whoami(conn: pgwire.Connection) -> tuple[str, str]:
+    row = await conn.fetchrow("SELECT current_user, current_database()")
+    assert row is not None
+    return row[0], row[1]
+
+
+# ---------------------------------------------------------------------------
+# Authentication
+
+
+@pytest.mark.parametrize("unix_socket", TRANSPORTS)
+@pytest.mark.parametrize("user", ALL_USERS)
+async def test_connect_with_right_password(cluster: Any, user: str, unix_socket: bool) -> None:
+    kwargs = cluster.connect_kwargs(user=user, unix_socket=unix_socket)
+    conn = await pgwire.connect(**kwargs, ssl="disable")
+    try:
+        assert await _whoami(conn) == (user, cluster.database)
+        assert await conn.fetchval("SELECT $1::int + 1", 41) == 42
+        assert not conn.is_closed()
+    finally:
+        await conn.close()
+    assert conn.is_closed()
+
+
+@pytest.mark.parametrize("unix_socket", TRANSPORTS)
+@pytest.mark.parametrize("user", PASSWORD_USERS)
+async def test_wrong_password_raises_invalid_password(
+    cluster: Any, user: str, unix_socket: bool
+) -> None:
+    kwargs = cluster.connect_kwargs(user=user, unix_socket=unix_socket)
+    kwargs["password"] = "definitely-not-" + str(kwargs["password"])
+    with pytest.raises(pgwire.InvalidPasswordError) as info:
+        await asyncio.wait_for(pgwire.connect(**kwargs, ssl="disable"), 10)
+    exc = info.value
+    assert exc.sqlstate == "28P01"
+    assert isinstance(exc, pgwire.OperationalError)
+    assert user in str(exc)
+    assert str(kwargs["password"]) not in str(exc)
+
+
+@pytest.mark.parametrize("unix_socket", TRANSPORTS)
+@pytest.mark.parametrize("user", PASSWORD_USERS)
+async def test_missing_password_raises_interface_error(
+    cluster: Any, user: str, unix_socket: bool
+) -> None:
+    kwargs = cluster.connect_kwargs(user=user, unix_socket=unix_socket)
+    kwargs["password"] = None
+    with pytest.raises(pgwire.InterfaceError) as info:
+        await asyncio.wait_for(pgwire.connect(**kwargs, ssl="disable"), 10)
+    assert "password" in str(info.value).lower()
+    # A client-side problem, not a server error dressed up as one.
+    assert not isinstance(info.value, pgwire.PostgresError)
+
+
+async def test_trust_user_ignores_a_given_password(cluster: Any) -> None:
+    kwargs = cluster.connect_kwargs(user="trust_user", password="whatever")
+    conn = await pgwire.connect(**kwargs, ssl="disable")
+    try:
+        assert (await _whoami(conn))[0] == "trust_user"
+    finally:
+        await conn.close()
+
+
+async def test_scram_password_over_ssl(cluster: Any) -> None:
+    kwargs = cluster.connect_kwargs(user="scram_user")
+    conn = await pgwire.connect(**kwargs, ssl="require")
+    try:
+        assert (await _whoami(conn))[0] == "scram_user"
+        assert await conn.fetchval("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+    finally:
+        await conn.close()
+
+
+async def test_unknown_role_is_rejected(cluster: Any) -> None:
+    kwargs = cluster.connect_kwargs(user="no_such_role_pgwire")
+    kwargs["password"] = "x"
+    # No pg_hba.conf line matches this role: the server refuses the connection.
+    with pytest.raises(pgwire.InvalidAuthorizationSpecificationError) as info:
+        await asyncio.wait_for(pgwire.connect(**kwargs, ssl="disable"), 10)
+    assert info.value.sqlstate == "28000"
+
+
+# ---------------------------------------------------------------------------
+# DSN forms
+
+
+@pytest.mark.parametrize("unix_socket", TRANSPORTS)
+@pytest.mark.parametrize("user", ["trust_user", "scram_user", "md5_user"])
+async def test_uri_dsn(cluster: Any, user: str, unix_socket: bool) -> None:
+    dsn = cluster.dsn(user=user, unix_socket=unix_socket, sslmode="disable")
+    assert dsn.startswith("postgresql://")
+    conn = await pgwire.connect(dsn)
+    try:
+        assert await _whoami(conn) == (user, cluster.database)
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize("unix_socket", TRANSPORTS)
+async def test_keyword_value_dsn(cluster: Any, unix_socket: bool) -> None:
+    host = os.fspath(cluster.unix_socket_dir) if unix_socket else cluster.host
+    dsn = conninfo(
+        host=host,
+        port=cluster.port,
+        user="scram_user",
+        password=cluster.passwords["scram_user"],
+        dbname=cluster.database,
+        sslmode="disable",
+        application_name="kv dsn app",
+    )
+    conn = await pgwire.connect(dsn)
+    try:
+        assert await _whoami(conn) == ("scram_user", cluster.database)
+        assert await conn.fetchval("SHOW application_name") == "kv dsn app"
+    finally:
+        await conn.close()
+
+
+async def test_postgres_scheme_alias(cluster: Any) -> None:
+    dsn = cluster.dsn(user="trust_user", sslmode="disable").replace("postgresql://", "postgres://")
+    conn = await pgwire.connect(dsn)
+    try:
+        assert (await _whoami(conn))[0] == "trust_user"
+    finally:
+        await conn.close()
+
+
+async def test_keyword_arguments_override_the_dsn(cluster: Any) -> None:
+    dsn = cluster.dsn(user="trust_user", database="no_such_database_pgwire", sslmode="disable")
+    conn = await pgwire.connect(dsn, database=cluster.database, user="md5_user",
+                                password=cluster.passwords["md5_user"])
+    try:
+        assert await _whoami(conn) == ("md5_user", cluster.database)
+    finally:
+        await conn.close()
+
+
+async def test_uri_application_name_parameter(cluster: Any) -> None:
+    dsn = cluster.dsn(sslmode="disable", application_name="uri-app")
+    conn = await pgwire.connect(dsn)
+    try:
+        assert await conn.fetchval("SHOW application_name") == "uri-app"
+    finally:
+        await conn.close()
+
+
+async def test_environment_variables_as_defaults(
+    cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PGHOST", cluster.host)
+    monkeypatch.setenv("PGPORT", str(cluster.port))
+    monkeypatch.setenv("PGUSER", "scram_user")
+    monkeypatch.setenv("PGPASSWORD", cluster.passwords["scram_user"])
+    monkeypatch.setenv("PGDATABASE", cluster.database)
+    monkeypatch.setenv("PGSSLMODE", "disable")
+    conn = await pgwire.connect()
+    try:
+        assert await _whoami(conn) == ("scram_user", cluster.database)
+        assert await conn.fetchval(SSL_QUERY) is False
+    finally:
+        await conn.close()
+
+
+async def test_several_hosts_first_unreachable(cluster: Any) -> None:
+    conn = await pgwire.connect(
+        host=[cluster.host, cluster.host],
+        port=[_closed_port(), cluster.port],
+        user="trust_user",
+        database=cluster.database,
+        ssl="disable",
+        timeout=5,
+    )
+    try:
+        assert (await _whoami(conn))[0] == "trust_user"
+    finally:
+        await conn.close()
+
+
+async def test_invalid_dsn_scheme_raises_interface_error() -> None:
+    with pytest.raises(pgwire.InterfaceError):
+        await pgwire.connect("mysql://user@localhost/db")
+
+
+# ---------------------------------------------------------------------------
+# SSL
+
+
+SSL_QUERY = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+
+
+async def test_ssl_require_encrypts(cluster: Any) -> None:
+    assert cluster.ssl_enabled
+    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl="require")
+    try:
+        assert await conn.fetchval(SSL_QUERY) is True
+        assert await conn.fetchval("SELECT $1::text", "over tls") == "over tls"
+    finally:
+        await conn.close()
+
+
+async def test_ssl_disable_does_not_encrypt(cluster: Any) -> None:
+    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable")
+    try:
+        assert await conn.fetchval(SSL_QUERY) is False
+    finally:
+        await conn.close()
+
+
+async def test_ssl_true_and_sslmode_in_dsn(cluster: Any) -> None:
+    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl=True)
+    try:
+        assert await conn.fetchval(SSL_QUERY) is True
+    finally:
+        await conn.close()
+    conn = await pgwire.connect(cluster.dsn(sslmode="require"))
+    try:
+        assert await conn.fetchval(SSL_QUERY) is True
+    finally:
+        await conn.close()
+
+
+async def test_ssl_verify_full_with_cluster_certificate(cluster: Any) -> None:
+    dsn = cluster.dsn(sslmode="verify-full", sslrootcert=os.fspath(cluster.ssl_cert_file))
+    conn = await pgwire.connect(dsn)
+    try:
+        assert await conn.fetchval(SSL_QUERY) is True
+    finally:
+        await conn.close()
+
+
+async def test_ssl_on_unix_socket_is_not_attempted(cluster: Any) -> None:
+    # libpq never negotiates SSL over a Unix socket; "prefer" must just work.
+    conn = await pgwire.connect(**cluster.connect_kwargs(unix_socket=True), ssl="prefer")
+    try:
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
+
+
+async def test_invalid_ssl_mode_raises_interface_error(cluster: Any) -> None:
+    with pytest.raises(pgwire.InterfaceError):
+        await pgwire.connect(**cluster.connect_kwargs(), ssl="sometimes")
+
+
+# ---------------------------------------------------------------------------
+# Server information
+
+
+async def test_server_settings_application_name(make_conn: Any) -> None:
+    conn = await make_conn(server_settings={"application_name": "pgwire-tests app"})
+    assert await conn.fetchval("SHOW application_name") == "pgwire-tests app"
+    assert conn.get_settings().application_name == "pgwire-tests app"
+
+
+async def test_server_settings_arbitrary_guc(make_conn: Any) -> None:
+    conn = await make_conn(server_settings={"search_path": "pg_catalog", "work_mem": "8MB"})
+    assert await conn.fetchval("SHOW work_mem") == "8MB"
+    assert await conn.fetchval("SHOW search_path") == "pg_catalog"
+
+
+async def test_get_server_version(conn: Any, cluster: Any) -> None:
+    version = conn.get_server_version()
+    num = int(await conn.fetchval("SHOW server_version_num"))
+    assert num == cluster.server_version
+    assert version.major == num // 10000
+    assert version.minor == num % 10000
+    assert version.micro == 0
+    assert version.releaselevel == "final"
+    assert version >= (10, 0)
+    assert isinstance(version, tuple)
+
+
+async def test_get_server_pid(conn: Any) -> None:
+    pid = conn.get_server_pid()
+    assert isinstance(pid, int) and pid > 0
+    assert pid == await conn.fetchval("SELECT pg_backend_pid()")
+
+
+async def test_two_connections_have_different_pids(make_conn: Any) -> None:
+    a = await make_conn()
+    b = await make_conn()
+    assert a.get_server_pid() != b.get_server_pid()
+
+
+async def test_get_settings(conn: Any) -> None:
+    settings = conn.get_settings()
+    assert settings.server_encoding == "UTF8"
+    assert settings.client_encoding == "UTF8"
+    assert settings.server_version == await conn.fetchval("SHOW server_version")
+    assert settings.integer_datetimes == "on"
+    assert "TimeZone" in settings
+    with pytest.raises(AttributeError):
+        _ = settings.no_such_setting
+
+
+async def test_close_is_idempotent_and_marks_closed(cluster: Any) -> None:
+    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable")
+    pid = conn.get_server_pid()
+    assert not conn.is_closed()
+    await conn.close()
+    assert conn.is_closed()
+    await conn.close()  # a second close is a no-op
+    assert conn.is_closed()
+    # The server saw a graceful Terminate: the backend goes away.
+    other = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable")
+    try:
+        for _ in range(100):
+            alive = await other.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid
+            )
+            if alive == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert alive == 0
+    finally:
+        await other.close()
+
+
+async def test_connection_class_subclass(cluster: Any) -> None:
+    class MyConnection(pgwire.Connection):
+        marker = "mine"
+
+    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable",
+                                connection_class=MyConnection)
+    try:
+        assert isinstance(conn, MyConnection)
+        assert conn.marker == "mine"
+        assert await conn.fetchval("SELECT 7") == 7
+    finally:
+        await conn.close()
+
+
+# ---------------------------------------------------------------------------
+# Failures
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_closed_port_raises_os_error_promptly() -> None:
+    port = _closed_port()
+    started = time.monotonic()
+    with pytest.raises(OSError):
+        await asyncio.wait_for(
+            pgwire.connect(host="127.0.0.1", port=port, user="postgres", database="x",
+                           ssl="disable", timeout=10),
+            10,
+        )
+    assert time.monotonic() - started < 3
+
+
+async def test_missing_unix_socket_raises_os_error(tmp_path: Any) -> None:
+    with pytest.raises(OSError):
+        await asyncio.wait_for(
+            pgwire.connect(host=os.fspath(tmp_path), port=5432, user="postgres", database="x"),
+            10,
+        )
+
+
+@pytest.fixture
+async def silent_server() -> AsyncIterator[int]:
+    """A loopback TCP server that accepts connections and never says a word."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield port
+    finally:
+        server.close()
+        for writer in writers:
+            writer.close()
+        await server.wait_closed()
+
+
+@pytest.mark.parametrize("ssl", ["disable", "prefer"])
+async def test_connect_timeout_against_silent_server(silent_server: int, ssl: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(
+            pgwire.connect(host="127.0.0.1", port=silent_server, user="postgres",
+                           database="x", password="x", ssl=ssl, timeout=0.5),
+            10,
+        )
+    elapsed = time.monotonic() - started
+    assert 0.4 <= elapsed < 2.5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: connect()'s default timeout=60 overrides connect_timeout from the DSN "
+    "(build_params only reads connect_timeout when timeout is None)",
+)
+async def test_connect_timeout_from_dsn(silent_server: int) -> None:
+    # libpq semantics: connect_timeout in the connection string applies when
+    # the caller does not pass timeout= explicitly.
+    dsn = f"postgresql://postgres@127.0.0.1:{silent_server}/x?sslmode=disable&connect_timeout=1"
+    task = asyncio.ensure_future(pgwire.connect(dsn))
+    done, _ = await asyncio.wait({task}, timeout=2.5)
+    if not done:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert task in done, "connect_timeout=1 from the DSN was not applied"
+    assert isinstance(task.exception(), asyncio.TimeoutError)
+
+
+async def test_unknown_keyword_argument_raises_type_error(cluster: Any) -> None:
+    with pytest.raises(TypeError, match="no_such_option"):
+        await pgwire.connect(**cluster.connect_kwargs(), no_such_option=1)
+
+
+@pytest.mark.parametrize("bad", [dict, tuple, object(), "Record", None])
+async def test_bad_record_class_raises_interface_error(cluster: Any, bad: Any) -> None:
+    with pytest.raises(pgwire.InterfaceError, match="record_class"):
+        await pgwire.connect(**cluster.connect_kwargs(), ssl="disable", record_class=bad)
+
+
+async def test_database_that_does_not_exist(cluster: Any) -> None:
+    kwargs = cluster.connect_kwargs(database="no_such_database_pgwire")
+    with pytest.raises(pgwire.InvalidCatalogNameError) as info:
+        await asyncio.wait_for(pgwire.connect(**kwargs, ssl="disable"), 10)
+    assert info.value.sqlstate == "3D000"
+    assert "no_such_database_pgwire" in str(info.value)
+
+
+async def test_negative_statement_cache_size_is_rejected(cluster: Any) -> None:
+    with pytest.raises(pgwire.InterfaceError):
+        await pgwire.connect(**cluster.connect_kwargs(), ssl="disable", statement_cache_size=-1)
+
+
+async def test_invalid_server_setting_is_reported(cluster: Any) -> None:
+    with pytest.raises(pgwire.PostgresError) as info:
+        await asyncio.wait_for(
+            pgwire.connect(**cluster.connect_kwargs(), ssl="disable",
+                           server_settings={"no_such_guc_pgwire": "1"}),
+            10,
+        )
+    assert "no_such_guc_pgwire" in str(info.value)
+
+
+async def test_many_connections_in_parallel(cluster: Any) -> None:
+    kwargs = cluster.connect_kwargs(user="scram_user")
+    conns = await asyncio.gather(
+        *(pgwire.connect(**kwargs, ssl="disable") for _ in range(10))
+    )
+    try:
+        pids = {c.get_server_pid() for c in conns}
+        assert len(pids) == 10
+        values = await asyncio.gather(*(c.fetchval("SELECT $1::int", i)
+                                        for i, c in enumerate(conns)))
+        assert values == list(range(10))
+    finally:
+        await asyncio.gather(*(c.close() for c in conns))
