@@ -21,6 +21,9 @@ SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 
 _URI_SCHEMES = ("postgresql", "postgres")
 
+# asyncpg's default: give up on an unresponsive server after a minute.
+DEFAULT_CONNECT_TIMEOUT = 60.0
+
 
 @dataclass(frozen=True)
 class ConnectParams:
@@ -201,7 +204,15 @@ def build_params(
     if connect_timeout is None:
         raw_timeout = options.get("connect_timeout") or env.get("PGCONNECT_TIMEOUT")
         if raw_timeout:
-            connect_timeout = float(raw_timeout)
+            try:
+                connect_timeout = float(raw_timeout)
+            except ValueError:
+                raise InterfaceError(f"invalid connect_timeout {raw_timeout!r}") from None
+            # libpq: zero (or less) means wait forever.
+            if connect_timeout <= 0:
+                connect_timeout = None
+        else:
+            connect_timeout = DEFAULT_CONNECT_TIMEOUT
 
     return ConnectParams(
         addresses=list(zip(hosts, ports)),

@@ -94,7 +94,13 @@ class Attribute(NamedTuple):
 
 def _type_of(registry: TypeRegistry, oid: int) -> Type:
     name = registry.type_name(oid)
-    kind = "array" if name is not None and name.endswith("[]") else "scalar"
+    kind = "scalar"
+    if name is not None and name.endswith("[]"):
+        # pg_type spells array types with a leading underscore: _int4.
+        kind = "array"
+        name = "_" + name[:-2]
+    elif name == '"char"':
+        name = "char"
     return Type(oid, name, kind, "pg_catalog")
 
 
@@ -191,30 +197,36 @@ class Connection:
     async def _run(self, flow: Flow[Any], timeout: float | None) -> Any:
         """Run a flow with the connection to itself, honouring the timeout.
 
-        On timeout or cancellation the server is asked to cancel the
-        statement and the connection waits (in the background, before the
-        next operation) until the server has answered, so no later request
+        The timeout covers the whole call, time spent queued behind other
+        operations included.  On timeout or cancellation the server is asked
+        to cancel the statement and the connection waits (before the next
+        operation runs) until the server has answered, so no later request
         can receive a stale result.
         """
         if timeout is None:
             timeout = self._command_timeout
-        started = False
         try:
-            async with self._lock:
-                if self._recovery is not None:
-                    await asyncio.shield(self._recovery)
-                self._check_open()
-                started = True
-                if timeout is None:
-                    return await self._driver.run_flow(flow)
-                return await asyncio.wait_for(self._driver.run_flow(flow), timeout)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
-            # Holding the lock, only our own operation can be in flight.
-            if started and self._driver.busy and self._recovery is None:
-                self._recovery = asyncio.get_running_loop().create_task(self._recover())
-            raise
+            if timeout is None:
+                return await self._run_locked(flow)
+            if timeout <= 0:
+                raise asyncio.TimeoutError()
+            return await asyncio.wait_for(self._run_locked(flow), timeout)
         finally:
             flow.close()
+
+    async def _run_locked(self, flow: Flow[Any]) -> Any:
+        async with self._lock:
+            if self._recovery is not None:
+                await asyncio.shield(self._recovery)
+            self._check_open()
+            try:
+                return await self._driver.run_flow(flow)
+            except asyncio.CancelledError:
+                # Still holding the lock, so only our own operation can be in
+                # flight, and the recovery is in place before anyone else runs.
+                if self._driver.busy and self._recovery is None:
+                    self._recovery = asyncio.get_running_loop().create_task(self._recover())
+                raise
 
     async def _recover(self) -> None:
         try:
@@ -251,6 +263,15 @@ class Connection:
         assert result is not None
         return result
 
+    @staticmethod
+    def _check_record_class(record_class: type[Record] | None) -> None:
+        if record_class is not None and not (
+            isinstance(record_class, type) and issubclass(record_class, Record)
+        ):
+            raise InterfaceError(
+                f"record_class is expected to be a subclass of pgwire.Record, got {record_class!r}"
+            )
+
     def _rows(self, result: StatementResult, record_class: type[Record] | None) -> list[Record]:
         rows = result.rows
         if record_class is not None and rows and type(rows[0]) is not record_class:
@@ -283,11 +304,13 @@ class Connection:
 
     async def fetch(self, query: str, *args: Any, timeout: float | None = None,
                     record_class: type[Record] | None = None) -> list[Record]:
+        self._check_record_class(record_class)
         result = await self._run(self._session.execute_flow(query, args), timeout)
         return self._rows(result, record_class)
 
     async def fetchrow(self, query: str, *args: Any, timeout: float | None = None,
                        record_class: type[Record] | None = None) -> Record | None:
+        self._check_record_class(record_class)
         result = await self._run(self._session.execute_flow(query, args, max_rows=1), timeout)
         rows = self._rows(result, record_class)
         return rows[0] if rows else None
@@ -301,6 +324,7 @@ class Connection:
                       timeout: float | None = None,
                       record_class: type[Record] | None = None) -> PreparedStatement:
         """Prepare a statement for repeated execution on this connection."""
+        self._check_record_class(record_class)
         state = await self._run(self._session.prepare_flow(query), timeout)
         return PreparedStatement(self, state, record_class)
 
@@ -400,7 +424,7 @@ async def connect(
     user: str | None = None,
     password: str | None = None,
     database: str | None = None,
-    timeout: float = 60,
+    timeout: float | None = None,
     command_timeout: float | None = None,
     statement_cache_size: int = 100,
     server_settings: dict[str, str] | None = None,

@@ -170,6 +170,7 @@ class PreparedState:
         "row_codec",
         "encoders",
         "closed",
+        "registry_version",
         "_description_key",
     )
 
@@ -186,15 +187,23 @@ class PreparedState:
         self.sql = sql
         self.param_oids = param_oids
         self.columns = columns
-        self.row_codec = RowCodec(columns, registry, record_class) if columns else None
+        self.closed = False
+        self.build_codecs(registry, record_class)
+
+    def build_codecs(self, registry: TypeRegistry, record_class: type[Record]) -> None:
+        """(Re)choose encoders and decoders: at creation and when the registry changed."""
+        self.registry_version = registry.version
+        columns = self.columns
+        self.row_codec = (
+            RowCodec(columns, registry, record_class) if columns is not None else None
+        )
         self.encoders: list[tuple[int, Callable[[Any], bytes]]] = []
-        for oid in param_oids:
+        for oid in self.param_oids:
             encoder = registry.binary_encoder(oid)
             if encoder is not None:
                 self.encoders.append((BINARY_FORMAT, encoder))
             else:
                 self.encoders.append((TEXT_FORMAT, _text_encoder(registry, oid)))
-        self.closed = False
         self._description_key: tuple[Column, ...] | None = tuple(columns) if columns else None
 
     @property
@@ -209,17 +218,14 @@ class PreparedState:
             return []
         formats = self.row_codec.result_formats
         if all(f == formats[0] for f in formats):
-            return formats[:1]
+            return formats[:1]  # [] when there are no columns
         return formats
 
     def encode_bind(self, portal: str, args: Sequence[Any], registry: TypeRegistry) -> bytes:
         """Build the Bind message for ``args``; bad arguments raise DataError."""
         encoders = self.encoders
         if len(args) != len(encoders):
-            raise InterfaceError(
-                f"the server expects {len(encoders)} argument{'s' if len(encoders) != 1 else ''}"
-                f" for this query, {len(args)} {'were' if len(args) != 1 else 'was'} passed"
-            )
+            raise _argument_count_error(len(encoders), len(args))
         formats: list[int] = []
         values: list[bytes | None] = []
         for index, value in enumerate(args):
@@ -230,20 +236,17 @@ class PreparedState:
                 continue
             try:
                 values.append(encoder(value))
-            except TypeError as exc:
-                # Not a Python type the binary codec takes (a str for an
-                # int4, say): send its text form and let the server parse it
-                # for the parameter's type, as it would a literal.
-                try:
-                    values.append(registry.encode_text(0, value))
-                    formats[-1] = TEXT_FORMAT
-                except (TypeError, ValueError) as text_exc:
-                    raise _argument_error(index, value, self.param_oids[index], registry,
-                                          exc) from text_exc
-            except (ValueError, OverflowError, ArithmeticError) as exc:
+            except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
                 raise _argument_error(index, value, self.param_oids[index], registry,
                                       exc) from exc
         return wire.bind(portal, self.name, formats, values, self.result_formats)
+
+
+def _argument_count_error(expected: int, given: int) -> InterfaceError:
+    return InterfaceError(
+        f"the server expects {expected} argument{'s' if expected != 1 else ''}"
+        f" for this query, {given} {'were' if given != 1 else 'was'} passed"
+    )
 
 
 def _argument_error(
@@ -426,6 +429,10 @@ class Session:
         max_rows: int = 0,
         parse: bool = True,
     ) -> StatementResult:
+        if state.registry_version != self.registry.version:
+            # A codec was replaced (say, the JSON decoder) after this
+            # statement was described.
+            state.build_codecs(self.registry, self.record_class)
         bind = state.encode_bind("", args, self.registry)
         if state.name:
             op.bind_raw(bind)
@@ -470,9 +477,12 @@ class Session:
         description is kept, so later runs use binary both ways.
         """
         registry = self.registry
-        texts: list[bytes | None] = [
-            None if value is None else registry.encode_text(0, value) for value in args
-        ]
+        texts: list[bytes | None] = []
+        for index, value in enumerate(args):
+            try:
+                texts.append(None if value is None else registry.encode_text(0, value))
+            except (TypeError, ValueError) as exc:
+                raise _argument_error(index, value, 0, registry, exc) from exc
         name = self.new_statement_name() if self.use_named_statements else ""
         op = Extended()
         op.parse(name, sql)
@@ -480,7 +490,7 @@ class Session:
 
         def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
             captured.append(columns)
-            if not columns:
+            if columns is None:
                 return None
             return RowCodec(columns, registry, self.record_class, text_only=True).decode_row
 
@@ -501,6 +511,15 @@ class Session:
         elif name and done.error is None:
             raise ProtocolError("statement description missing from the server's answer")
         if done.error is not None:
+            if (
+                done.param_oids is not None
+                and len(done.param_oids) != len(args)
+                and isinstance(done.error, PostgresError)
+                and done.error.sqlstate == "08P01"
+            ):
+                # Said by the server because we could not know before; say
+                # it the way a cached statement's check says it.
+                raise _argument_count_error(len(done.param_oids), len(args)) from done.error
             raise done.error
         assert result is not None
         return result
@@ -509,9 +528,16 @@ class Session:
         self, sql: str, args: Sequence[Any], *, max_rows: int = 0
     ) -> Flow[StatementResult]:
         """Run one statement with arguments; retry once if DDL staled its plan."""
-        known = (self.cache if self.use_named_statements else self.descriptions).get(sql)
-        if known is None and self._text_results_parsable() and all(
-            arg is None or isinstance(arg, _TEXT_SAFE_TYPES) for arg in args
+        # The text path serves only statement_cache_size=0, where one round
+        # trip on first use is asked for; elsewhere the statement is
+        # described first, so arguments are checked and encoded by type.
+        if (
+            self.statement_cache_size == 0
+            and self.descriptions.get(sql) is None
+            and self._text_results_parsable()
+            and all(
+                arg is None or isinstance(arg, _TEXT_SAFE_TYPES) for arg in args
+            )
         ):
             return (yield from self._first_use_flow(sql, args, max_rows))
         for attempt in (1, 2):
@@ -598,13 +624,22 @@ def _bind_formats_rejected(error: BaseException, result: StatementResult) -> boo
 
 
 def _stale_error(error: BaseException) -> BaseException:
-    """Explain a stale plan that could not be retried (a transaction was open)."""
+    """Explain a stale statement that could not be retried (a transaction was open).
+
+    The server's error may be a protocol violation (08P01, a Bind refused
+    for its result formats): that would read as a broken connection, so it
+    becomes an InvalidCachedStatementError too.
+    """
     if isinstance(error, PostgresError):
         message = error.message or (error.args[0] if error.args else "") or type(error).__name__
-        error.args = (
+        text = (
             f"{message}: the statement was prepared before a schema change; "
-            "it has been dropped, retry the transaction",
+            "it has been dropped, retry the transaction"
         )
+        if isinstance(error, InvalidCachedStatementError):
+            error.args = (text,)
+            return error
+        return InvalidCachedStatementError(text)
     return error
 
 

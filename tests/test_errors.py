@@ -244,13 +244,6 @@ async def test_wrong_parameter_count_first_use_leaves_connection_usable(
     assert await conn.fetchval("SELECT $1::int + 1", 41) == 42
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: on first use of a statement (Session._first_use_flow) a wrong argument "
-    "count reaches the server and comes back as ProtocolViolationError (08P01) 'bind "
-    "message supplies 2 parameters, but prepared statement ... requires 1' instead of "
-    "InterfaceError",
-)
 @pytest.mark.parametrize("cache_size", [100, 0])
 async def test_wrong_parameter_count_first_use_is_interface_error(
     make_conn: Any, cache_size: int
@@ -279,13 +272,6 @@ async def test_wrong_parameter_type_is_a_data_error(conn: Any) -> None:
     assert await conn.fetchval("SELECT $1::int", 12) == 12
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (or a design change to settle): a str that the int4 codec rejects is sent "
-    "to the server in text form (text fallback in PreparedState.encode_bind and "
-    "Session._first_use_flow); the server's InvalidTextRepresentationError does not name "
-    "$1, and inside a transaction it aborts the transaction",
-)
 async def test_wrong_parameter_type_names_argument_and_sends_nothing(conn: Any) -> None:
     assert await conn.fetchval("SELECT $1::int", 1) == 1  # cached
     async with conn.transaction():
@@ -519,3 +505,59 @@ async def test_server_terminates_connection_with_queued_operations(make_conn: An
     for result in results:
         assert isinstance(result, (pgwire.AdminShutdownError, pgwire.ConnectionDoesNotExistError))
     assert conn.is_closed()
+
+
+# ---------------------------------------------------------------------------
+# More server-side conditions
+
+
+async def test_several_commands_with_arguments(conn: Any) -> None:
+    with pytest.raises(pgwire.PostgresSyntaxError) as info:
+        await conn.execute("SELECT $1::int; SELECT 2", 1)
+    assert "multiple commands" in info.value.message
+    await _assert_usable(conn)
+
+
+async def test_statement_timeout_is_query_canceled(conn: Any) -> None:
+    await conn.execute("SET statement_timeout = 100")
+    try:
+        with pytest.raises(pgwire.QueryCanceledError) as info:
+            await asyncio.wait_for(conn.fetchval("SELECT pg_sleep(3)"), 10)
+        assert info.value.sqlstate == "57014"
+        assert "statement timeout" in info.value.message
+        await _assert_usable(conn)
+    finally:
+        await conn.execute("RESET statement_timeout")
+
+
+async def test_non_ascii_error_message(conn: Any) -> None:
+    with pytest.raises(pgwire.InvalidTextRepresentationError) as info:
+        await conn.fetchval("SELECT $1::text::int", "ünï😀")
+    assert "ünï😀" in info.value.message
+    await _assert_usable(conn)
+
+
+async def test_idle_in_transaction_timeout_closes_connection(make_conn: Any) -> None:
+    conn = await make_conn()
+    await conn.execute("SET idle_in_transaction_session_timeout = '100ms'; BEGIN")
+    for _ in range(250):
+        if conn.is_closed():
+            break
+        await asyncio.sleep(0.02)
+    assert conn.is_closed()
+    with pytest.raises(pgwire.ConnectionDoesNotExistError):
+        await asyncio.wait_for(conn.fetchval("SELECT 1"), 10)
+
+
+async def test_lock_timeout(conn: Any, make_conn: Any, table: str) -> None:
+    other = await make_conn()
+    await conn.execute(f"CREATE TABLE {table} (a int)")
+    await other.execute(f"BEGIN; LOCK TABLE {table}")
+    try:
+        await conn.execute("SET lock_timeout = 100")
+        with pytest.raises(pgwire.LockNotAvailableError):
+            await asyncio.wait_for(conn.fetch(f"SELECT * FROM {table}"), 10)
+        await _assert_usable(conn)
+    finally:
+        await other.execute("ROLLBACK")
+        await conn.execute("RESET lock_timeout")

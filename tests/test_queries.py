@@ -269,12 +269,6 @@ async def test_record_class_per_call(conn: Any) -> None:
     assert type(await conn.fetchrow("SELECT 1 AS one")) is pgwire.Record
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a per-call record_class is not validated: fetch(..., record_class=dict) "
-    "runs the query and then fails with AttributeError: type object 'dict' has no "
-    "attribute '_make' (Connection._rows)",
-)
 async def test_record_class_per_call_must_be_record_subclass(conn: Any) -> None:
     with pytest.raises(pgwire.InterfaceError, match="record_class"):
         await conn.fetch("SELECT 1", record_class=dict)
@@ -408,14 +402,50 @@ async def test_unicode(conn: Any, table: str) -> None:
     assert await conn.fetchval(f"SELECT count(*) FROM {table} WHERE \"名前\" = 'ünïcødé 🐍'") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a str parameter containing NUL raises a bare ValueError "
-    "('type 0 parameter cannot contain NUL ...') from TypeRegistry.encode_text in "
-    "Session._first_use_flow instead of pgwire.DataError naming the argument",
-)
 async def test_nul_character_in_text_parameter(conn: Any) -> None:
     for _ in range(2):  # first use and cached statement alike
         with pytest.raises(pgwire.DataError, match=r"\$1"):
             await conn.fetchval("SELECT $1::text", "a\x00b")
         assert await conn.fetchval("SELECT $1::text", "ab") == "ab"
+
+
+async def test_zero_column_result(conn: Any) -> None:
+    for args in ((), (3,)):
+        for _ in range(2):  # first use and cached
+            query = "SELECT FROM generate_series(1, 3)" if not args else (
+                "SELECT FROM generate_series(1, $1::int)"
+            )
+            rows = await conn.fetch(query, *args)
+            assert len(rows) == 3
+            assert all(isinstance(r, pgwire.Record) and len(r) == 0 for r in rows)
+
+
+async def test_many_parameters_and_columns(conn: Any) -> None:
+    query = "SELECT " + ", ".join(f"${i}::int AS p{i}" for i in range(1, 1001))
+    for _ in range(2):
+        row = await conn.fetchrow(query, *range(1000))
+        assert tuple(row) == tuple(range(1000))
+        assert row["p1000"] == 999
+    wide = await conn.fetchrow("SELECT " + ", ".join(f"{i} AS c{i}" for i in range(1500)))
+    assert len(wide) == 1500 and wide["c1499"] == 1499
+
+
+async def test_notices_do_not_disturb_results(conn: Any) -> None:
+    sql = "DO $$ BEGIN RAISE NOTICE 'note %', 1; RAISE WARNING 'careful'; END $$"
+    assert await conn.execute(sql) == "DO"
+    assert await conn.fetchval("SELECT $1::int", 5) == 5
+    await conn.execute(
+        "CREATE OR REPLACE FUNCTION pg_temp.noisy(n int) RETURNS int LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE NOTICE 'noisy %', n; RETURN n * 2; END $$"
+    )
+    rows = await conn.fetch("SELECT pg_temp.noisy(g) FROM generate_series(1, 50) g")
+    assert [r[0] for r in rows] == [g * 2 for g in range(1, 51)]
+
+
+async def test_parameter_status_is_tracked(conn: Any) -> None:
+    await conn.execute("SET application_name = 'changed-at-runtime'")
+    assert conn.get_settings().application_name == "changed-at-runtime"
+    await conn.execute("SET TIME ZONE 'Europe/Paris'")
+    assert conn.get_settings().TimeZone == "Europe/Paris"
+    await conn.execute("RESET ALL")
+    assert conn.get_settings().application_name == ""

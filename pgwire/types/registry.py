@@ -111,9 +111,13 @@ class TypeRegistry:
         "_custom_text",
         "_json_loads",
         "_json_dumps",
+        "version",
     )
 
     def __init__(self) -> None:
+        # Bumped on every change, so users of codecs they looked up earlier
+        # (cached statements) can tell that they must look again.
+        self.version = 0
         self._decoders: dict[int, Decoder] = {}
         self._encoders: dict[int, Encoder] = {}
         for oid, (encoder, decoder) in _BUILTIN_BINARY.items():
@@ -135,6 +139,7 @@ class TypeRegistry:
     def copy(self) -> TypeRegistry:
         """An independent registry with the same codecs (codecs are shared, not copied)."""
         new = TypeRegistry.__new__(TypeRegistry)
+        new.version = 0
         new._decoders = dict(self._decoders)
         new._encoders = dict(self._encoders)
         new._parsers = dict(self._parsers)
@@ -209,6 +214,7 @@ class TypeRegistry:
         are rebuilt on the new element codec; ``array_oid`` declares such an
         array for a type the registry did not know (an enum, a composite...).
         """
+        self.version += 1
         self._set(self._encoders, oid, encoder)
         self._set(self._decoders, oid, decoder)
         self._custom_binary.add(oid)
@@ -232,6 +238,7 @@ class TypeRegistry:
         A None decoder makes values come back as ``str``; a None encoder uses
         the generic text forms of :func:`pgwire.types.text.format_value`.
         """
+        self.version += 1
         self._set(self._formatters, oid, encoder)
         self._set(self._parsers, oid, decoder)
         self._custom_text.add(oid)
@@ -241,6 +248,7 @@ class TypeRegistry:
 
     def register_array(self, array_oid: int, element_oid: int, *, name: str | None = None) -> None:
         """Declare ``array_oid`` as an array of ``element_oid`` and derive its codecs."""
+        self.version += 1
         self._array_elements[array_oid] = element_oid
         if name is not None:
             self._names[array_oid] = name
@@ -250,6 +258,7 @@ class TypeRegistry:
 
     def set_json_decoder(self, fn: Callable[[str], Any]) -> None:
         """Parse json and jsonb values (and their arrays) with ``fn`` instead of ``json.loads``."""
+        self.version += 1
         self._json_loads = fn
         self._install_json()
 
@@ -259,6 +268,7 @@ class TypeRegistry:
         ``fn`` may return str or UTF-8 bytes.  A ``str`` parameter is never
         passed to ``fn``: it is taken as JSON text already.
         """
+        self.version += 1
         self._json_dumps = fn
         self._install_json()
 
