@@ -535,9 +535,7 @@ class Session:
             self.statement_cache_size == 0
             and self.descriptions.get(sql) is None
             and self._text_results_parsable()
-            and all(
-                arg is None or isinstance(arg, _TEXT_SAFE_TYPES) for arg in args
-            )
+            and all(_text_safe(arg) for arg in args)
         ):
             return (yield from self._first_use_flow(sql, args, max_rows))
         for attempt in (1, 2):
@@ -641,6 +639,15 @@ def _stale_error(error: BaseException) -> BaseException:
             return error
         return InvalidCachedStatementError(text)
     return error
+
+
+def _text_safe(value: Any) -> bool:
+    """Can ``value`` be sent as text before its parameter type is known?"""
+    if isinstance(value, str):
+        # A one-character non-ASCII string may be meant for "char", whose
+        # text input keeps only the first byte of the UTF-8 form.
+        return len(value) != 1 or value.isascii()
+    return value is None or isinstance(value, _TEXT_SAFE_TYPES)
 
 
 def _same_shape(old: list[Column], new: list[Column]) -> bool:

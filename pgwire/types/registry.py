@@ -72,7 +72,7 @@ _BUILTIN_PARSERS: dict[int, TextParser] = {
     oids.INT4: int,
     oids.INT8: int,
     oids.OID: int,
-    oids.FLOAT4: float,
+    oids.FLOAT4: t.parse_float4,
     oids.FLOAT8: float,
     oids.NUMERIC: Decimal,
     oids.TEXT: _str_identity,
@@ -181,7 +181,9 @@ class TypeRegistry:
 
     def encode_text(self, oid: int, value: Any) -> bytes:
         """Encode one parameter in text format (see :func:`pgwire.types.text.format_value`)."""
-        formatter = self._formatters.get(oid, t.format_value)
+        formatter = self._formatters.get(
+            oid, t.format_untyped_value if oid == 0 else t.format_value
+        )
         text = formatter(value)
         if "\x00" in text:
             name = self._names.get(oid, f"type {oid}")

@@ -23,6 +23,7 @@ send reprs to the server.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -35,12 +36,21 @@ from .errors import UnrepresentableValueError
 TextParser = Callable[[str], Any]
 TextFormatter = Callable[[Any], str]
 
+_float4_struct = struct.Struct("!f")
+_float4_round_pack = _float4_struct.pack
+_float4_round = _float4_struct.unpack
+
 _UTC = timezone.utc
 _DATETIME_MAX_UTC = datetime.max.replace(tzinfo=_UTC)
 _DATETIME_MIN_UTC = datetime.min.replace(tzinfo=_UTC)
 
 
 # -- parsers ----------------------------------------------------------------------
+
+
+def parse_float4(text: str) -> float:
+    """float4 text, rounded to single precision like the binary value."""
+    return _float4_round(_float4_round_pack(float(text)))[0]  # type: ignore[no-any-return]
 
 
 def parse_bool(text: str) -> bool:
@@ -166,14 +176,26 @@ def parse_timestamptz(text: str) -> datetime:
     if text == "-infinity":
         return _DATETIME_MIN_UTC
     day, _, clock = text.partition(" ")
-    if clock.endswith(" BC"):
-        raise UnrepresentableValueError("timestamptz", f"{text!r} is before year 1")
+    before_christ = clock.endswith(" BC")
+    if before_christ:
+        clock = clock[:-3]
     clock, tz = _split_offset(clock)
-    ymd = _parse_ymd(day, "timestamptz")
-    value = datetime(*ymd, *_parse_hms(clock, "timestamptz"), tzinfo=tz or _UTC)
     try:
-        return value.astimezone(_UTC)
-    except OverflowError:
+        y, m, d = day.split("-")
+        year, month, mday = int(y), int(m), int(d)
+    except ValueError:
+        raise ValueError(f"cannot parse timestamptz {text!r} (expected DateStyle ISO)") from None
+    if before_christ:
+        year = 1 - year  # 1 BC is year 0
+    # The range check applies to the instant in UTC, not to the wall clock
+    # of the session's TimeZone ('10000-01-01 08:00+09' is in range).  Work
+    # 400 years (one Gregorian cycle, same calendar) away from the edges.
+    shift = 400 if year > 9999 else -400 if year < 1 else 0
+    try:
+        local = datetime(year - shift, month, mday, *_parse_hms(clock, "timestamptz"),
+                         tzinfo=tz or _UTC)
+        return local.astimezone(_UTC).replace(year=local.astimezone(_UTC).year + shift)
+    except (OverflowError, ValueError):
         raise UnrepresentableValueError(
             "timestamptz", f"{text!r} is outside years 1-9999"
         ) from None
@@ -254,10 +276,12 @@ def format_value(value: Any) -> str:
     """The text form of a parameter value (see the module docstring)."""
     if isinstance(value, str):
         return value
+    # 'true'/'false' rather than 't'/'f': valid input for bool and for json,
+    # so a bool sent before its parameter type is known works for both.
     if value is True:
-        return "t"
+        return "true"
     if value is False:
-        return "f"
+        return "false"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -296,6 +320,27 @@ def format_value(value: Any) -> str:
         f"cannot send {type(value).__qualname__} as text: expected str, bool, int, float,"
         " Decimal, bytes, date, time, datetime, timedelta, UUID or a list of those"
     )
+
+
+def format_untyped_value(value: Any) -> str:
+    """The text form of a parameter whose type the server will infer.
+
+    As :func:`format_value`, except that naive datetimes and times get an
+    explicit UTC offset: naive means UTC in pgwire (as in the binary codecs),
+    and without an offset a timestamptz or timetz parameter would be read in
+    the session's TimeZone.  timestamp and time input ignore the offset.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is None and value not in (datetime.max, datetime.min):
+            return value.isoformat(" ") + "+00:00"
+    elif isinstance(value, time):
+        if value.tzinfo is None:
+            return value.isoformat() + "+00:00"
+        if value.utcoffset() is None:
+            # A zone that needs a date to give an offset (zoneinfo): the
+            # binary codec refuses it too.
+            raise ValueError(f"time {value!r} has a time zone without a fixed offset")
+    return format_value(value)
 
 
 def make_json_formatter(dumps: Callable[[Any], Any], type_name: str) -> TextFormatter:

@@ -875,8 +875,8 @@ def test_text_parse_errors() -> None:
     ("value", "text"),
     [
         ("x", "x"),
-        (True, "t"),
-        (False, "f"),
+        (True, "true"),
+        (False, "false"),
         (-5, "-5"),
         (1.5, "1.5"),
         (math.nan, "NaN"),
