@@ -5,6 +5,9 @@ The asyncio API follows asyncpg's public surface::
     import pgwire
     conn = await pgwire.connect("postgresql://user@localhost/db")
     rows = await conn.fetch("SELECT * FROM t WHERE id = $1", 42)
+
+The blocking API has the same methods: ``pgwire.connect_sync(...)``.  A PEP
+249 module is :mod:`pgwire.dbapi`.
 """
 
 from . import exceptions
@@ -12,6 +15,7 @@ from .connection import Connection, PreparedStatement, ServerVersion, connect
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exception_names
 from .record import Record
+from .sync import connect as connect_sync
 from .transaction import Transaction
 from .types import TypeRegistry
 
@@ -25,6 +29,7 @@ __all__ = [
     "Transaction",
     "TypeRegistry",
     "connect",
+    "connect_sync",
     "exceptions",
     *_exception_names,
 ]

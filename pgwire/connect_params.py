@@ -38,6 +38,13 @@ class ConnectParams:
     server_settings: dict[str, str] = field(default_factory=dict)
     connect_timeout: float | None = None
 
+    def startup_parameters(self) -> dict[str, str]:
+        """The StartupMessage parameters: only what is needed (pgbouncer
+        refuses parameters it does not know)."""
+        params = {"user": self.user, "database": self.database, "client_encoding": "UTF8"}
+        params.update(self.server_settings)
+        return params
+
 
 def _parse_keyword_dsn(dsn: str) -> dict[str, str]:
     """Parse ``key=value key2='quoted value'`` as libpq does."""

@@ -11,146 +11,52 @@ progress".
 from __future__ import annotations
 
 import asyncio
-import re
-import weakref
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-from .connect_params import ConnectParams, build_params
-from .drivers.aio import AsyncioDriver, open_driver, send_cancel_request
-from .engine.protocol import Column, Engine, StatementResult, TransactionStatus
-from .exceptions import (
-    ConnectionDoesNotExistError,
-    InterfaceError,
+from .base import (
+    ConnectionBase,
+    PreparedStatementBase,
+    ServerVersion,
+    check_record_class,
+    detect_pooler_flow,
+    prepare_connect,
+    rows_of,
 )
+from .connect_params import ConnectParams
+from .drivers.aio import AsyncioDriver, open_driver, send_cancel_request
+from .engine.protocol import StatementResult
+from .exceptions import ConnectionDoesNotExistError
 from .record import Record
-from .session import Flow, PreparedState, Session
+from .session import Flow, PreparedState
 from .transaction import Transaction
-from .types import TypeRegistry, default_registry
+from .types import TypeRegistry
 
 __all__ = ["Connection", "ServerVersion", "connect", "PreparedStatement"]
 
 
-class ServerVersion(NamedTuple):
-    """The server's version, as asyncpg reports it."""
-
-    major: int
-    minor: int
-    micro: int
-    releaselevel: str
-    serial: int
-
-
-_VERSION_RE = re.compile(r"^\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*(?:(devel|alpha|beta|rc)(\d*))?")
-
-
-def parse_server_version(text: str) -> ServerVersion:
-    match = _VERSION_RE.match(text)
-    if match is None:
-        return ServerVersion(0, 0, 0, "final", 0)
-    major = int(match.group(1))
-    minor = int(match.group(2) or 0)
-    micro = int(match.group(3) or 0)
-    level = match.group(4) or "final"
-    if level == "rc":
-        level = "candidate"
-    serial = int(match.group(5) or 0)
-    return ServerVersion(major, minor, micro, level, serial)
-
-
-class ConnectionSettings:
-    """Read-only view of the server's reported run-time parameters."""
-
-    __slots__ = ("_parameters",)
-
-    def __init__(self, parameters: dict[str, str]) -> None:
-        self._parameters = parameters
-
-    def __getattr__(self, name: str) -> str:
-        try:
-            return self._parameters[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __contains__(self, name: str) -> bool:
-        return name in self._parameters
-
-    def __repr__(self) -> str:
-        items = ", ".join(f"{k}={v!r}" for k, v in sorted(self._parameters.items()))
-        return f"<ConnectionSettings {items}>"
-
-
-class Type(NamedTuple):
-    oid: int
-    name: str | None
-    kind: str
-    schema: str
-
-
-class Attribute(NamedTuple):
-    name: str
-    type: Type
-
-
-def _type_of(registry: TypeRegistry, oid: int) -> Type:
-    name = registry.type_name(oid)
-    kind = "scalar"
-    if name is not None and name.endswith("[]"):
-        # pg_type spells array types with a leading underscore: _int4.
-        kind = "array"
-        name = "_" + name[:-2]
-    elif name == '"char"':
-        name = "char"
-    return Type(oid, name, kind, "pg_catalog")
-
-
-class PreparedStatement:
+class PreparedStatement(PreparedStatementBase):
     """A statement prepared on one connection (``Connection.prepare``)."""
 
     def __init__(self, connection: Connection, state: PreparedState,
                  record_class: type[Record] | None) -> None:
         self._connection = connection
-        self._state = state
-        self._record_class = record_class
-        self._last_status: str | None = None
-        session = connection._session
-        if state.name:
-            weakref.finalize(self, session.forget_statement, state)
-
-    def get_query(self) -> str:
-        return self._state.sql
-
-    def get_name(self) -> str:
-        return self._state.name
-
-    def get_statusmsg(self) -> str | None:
-        return self._last_status
-
-    def get_parameters(self) -> tuple[Type, ...]:
-        registry = self._connection._session.registry
-        return tuple(_type_of(registry, oid) for oid in self._state.param_oids)
-
-    def get_attributes(self) -> tuple[Attribute, ...]:
-        registry = self._connection._session.registry
-        columns: list[Column] = self._state.columns or []
-        return tuple(Attribute(c.name, _type_of(registry, c.type_oid)) for c in columns)
+        self._init_base(connection._session, state, record_class)
 
     async def _execute(self, args: Sequence[Any], timeout: float | None,
                        max_rows: int = 0) -> StatementResult:
         conn = self._connection
-        result = await conn._run(
-            conn._session_prepared_flow(self._state, args, max_rows), timeout
-        )
+        result = await conn._run(conn._prepared_flow(self._state, args, max_rows), timeout)
         self._last_status = result.status
         return result
 
     async def fetch(self, *args: Any, timeout: float | None = None) -> list[Record]:
         result = await self._execute(args, timeout)
-        return self._connection._rows(result, self._record_class)
+        return rows_of(result, self._record_class)
 
     async def fetchrow(self, *args: Any, timeout: float | None = None) -> Record | None:
         result = await self._execute(args, timeout, max_rows=1)
-        rows = self._connection._rows(result, self._record_class)
+        rows = rows_of(result, self._record_class)
         return rows[0] if rows else None
 
     async def fetchval(self, *args: Any, column: int | str = 0,
@@ -165,7 +71,7 @@ class PreparedStatement:
                                                        state=self._state), timeout)
 
 
-class Connection:
+class Connection(ConnectionBase):
     """A connection to a PostgreSQL server (asyncio)."""
 
     def __init__(
@@ -176,17 +82,9 @@ class Connection:
         command_timeout: float | None = None,
     ) -> None:
         self._driver = driver
-        self._session: Session = driver.session
-        self._engine: Engine = driver.engine
-        self._params = params
-        self._command_timeout = command_timeout
+        self._init_base(driver.session, params, command_timeout)
         self._lock = asyncio.Lock()
         self._recovery: asyncio.Task[None] | None = None
-        self._top_transaction: Transaction | None = None
-        self._savepoint_counter = 0
-        self._closing = False
-
-    # -- running -------------------------------------------------------------
 
     def _check_open(self) -> None:
         if self._closing or self._driver.is_closed():
@@ -203,8 +101,7 @@ class Connection:
         operation runs) until the server has answered, so no later request
         can receive a stale result.
         """
-        if timeout is None:
-            timeout = self._command_timeout
+        timeout = self._timeout(timeout)
         try:
             if timeout is None:
                 return await self._run_locked(flow)
@@ -257,27 +154,6 @@ class Connection:
             return directory, int(port)
         return self._params.addresses[0]
 
-    def _session_prepared_flow(self, state: PreparedState, args: Sequence[Any],
-                               max_rows: int) -> Flow[StatementResult]:
-        result = yield from self._session.execute_prepared_flow(state, args, max_rows=max_rows)
-        assert result is not None
-        return result
-
-    @staticmethod
-    def _check_record_class(record_class: type[Record] | None) -> None:
-        if record_class is not None and not (
-            isinstance(record_class, type) and issubclass(record_class, Record)
-        ):
-            raise InterfaceError(
-                f"record_class is expected to be a subclass of pgwire.Record, got {record_class!r}"
-            )
-
-    def _rows(self, result: StatementResult, record_class: type[Record] | None) -> list[Record]:
-        rows = result.rows
-        if record_class is not None and rows and type(rows[0]) is not record_class:
-            return [record_class._make(r._mapping, tuple(r)) for r in rows]
-        return rows
-
     # -- queries -------------------------------------------------------------
 
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
@@ -304,15 +180,15 @@ class Connection:
 
     async def fetch(self, query: str, *args: Any, timeout: float | None = None,
                     record_class: type[Record] | None = None) -> list[Record]:
-        self._check_record_class(record_class)
+        check_record_class(record_class)
         result = await self._run(self._session.execute_flow(query, args), timeout)
-        return self._rows(result, record_class)
+        return rows_of(result, record_class)
 
     async def fetchrow(self, query: str, *args: Any, timeout: float | None = None,
                        record_class: type[Record] | None = None) -> Record | None:
-        self._check_record_class(record_class)
+        check_record_class(record_class)
         result = await self._run(self._session.execute_flow(query, args, max_rows=1), timeout)
-        rows = self._rows(result, record_class)
+        rows = rows_of(result, record_class)
         return rows[0] if rows else None
 
     async def fetchval(self, query: str, *args: Any, column: int | str = 0,
@@ -324,7 +200,7 @@ class Connection:
                       timeout: float | None = None,
                       record_class: type[Record] | None = None) -> PreparedStatement:
         """Prepare a statement for repeated execution on this connection."""
-        self._check_record_class(record_class)
+        check_record_class(record_class)
         state = await self._run(self._session.prepare_flow(query), timeout)
         return PreparedStatement(self, state, record_class)
 
@@ -332,30 +208,6 @@ class Connection:
                     deferrable: bool = False) -> Transaction:
         """A transaction block; nested blocks become savepoints."""
         return Transaction(self, isolation, readonly, deferrable)
-
-    def is_in_transaction(self) -> bool:
-        return self._engine.transaction_status in (
-            TransactionStatus.IN_TRANSACTION, TransactionStatus.IN_ERROR
-        )
-
-    # -- information ---------------------------------------------------------
-
-    def get_server_pid(self) -> int:
-        return self._engine.backend_pid or 0
-
-    def get_server_version(self) -> ServerVersion:
-        return parse_server_version(self._engine.parameters.get("server_version", ""))
-
-    def get_settings(self) -> ConnectionSettings:
-        return ConnectionSettings(self._engine.parameters)
-
-    def get_reset_query(self) -> str:
-        return "RESET ALL"
-
-    @property
-    def type_registry(self) -> TypeRegistry:
-        """This connection's codecs (a copy of the defaults; changes stay here)."""
-        return self._session.registry
 
     # -- closing -------------------------------------------------------------
 
@@ -395,27 +247,6 @@ class Connection:
         return f"<pgwire.Connection {state} pid={self.get_server_pid()}>"
 
 
-async def _detect_pooler(driver: AsyncioDriver) -> bool:
-    """True when a connection pooler sits between us and the server.
-
-    A pooler answers the startup itself: the BackendKeyData it sends is its
-    own, so the process id there differs from the server's
-    ``pg_backend_pid()``.  Newer pgbouncers also report ``pgbouncer.*``
-    parameters.
-    """
-    engine = driver.engine
-    if any(name.startswith("pgbouncer") for name in engine.parameters):
-        return True
-    if engine.backend_pid is None:
-        return True
-    op = await driver.run_flow(driver.session.simple_query_flow("SELECT pg_backend_pid()"))
-    try:
-        server_pid = int(op.results[0].rows[0][0])
-    except (IndexError, TypeError, ValueError):
-        return True
-    return server_pid != engine.backend_pid
-
-
 async def connect(
     dsn: str | None = None,
     *,
@@ -441,35 +272,18 @@ async def connect(
     pgbouncer is detected, in which case pgwire switches to unnamed
     statements by itself.
     """
-    ignored = {"loop", "max_cached_statement_lifetime", "max_cacheable_statement_size",
-               "passfile", "direct_tls", "target_session_attrs"}
-    unknown = set(unsupported) - ignored
-    if unknown:
-        raise TypeError(f"connect() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
-    if not isinstance(record_class, type) or not issubclass(record_class, Record):
-        raise InterfaceError(
-            f"record_class is expected to be a subclass of pgwire.Record, got {record_class!r}"
-        )
-    if not isinstance(connection_class, type) or not issubclass(connection_class, Connection):
-        raise InterfaceError(
-            "connection_class is expected to be a subclass of pgwire.Connection, "
-            f"got {connection_class!r}"
-        )
-    if statement_cache_size < 0:
-        raise InterfaceError("statement_cache_size must not be negative")
-    params = build_params(dsn, host=host, port=port, user=user, password=password,
-                          database=database, ssl=ssl, server_settings=server_settings,
-                          timeout=timeout)
-    registry = (type_registry or default_registry).copy()
-
-    def make_session() -> Session:
-        return Session(Engine(), registry, statement_cache_size=statement_cache_size,
-                       record_class=record_class)
-
+    params, make_session = prepare_connect(
+        dsn, host=host, port=port, user=user, password=password, database=database,
+        timeout=timeout, statement_cache_size=statement_cache_size,
+        server_settings=server_settings, ssl=ssl, record_class=record_class,
+        connection_class=connection_class, connection_base=Connection,
+        type_registry=type_registry, unsupported=unsupported,
+    )
     driver = await open_driver(params, make_session, params.connect_timeout)
     try:
         if statement_cache_size > 0:
-            driver.session.note_pooler(await _detect_pooler(driver))
+            session = driver.session
+            session.note_pooler(await driver.run_flow(detect_pooler_flow(session)))
     except BaseException:
         driver.close_transport()
         raise

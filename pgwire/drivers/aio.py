@@ -248,10 +248,7 @@ async def _connect_one(
                 raise ConnectionDoesNotExistError(
                     f"unexpected answer {answer!r} to SSLRequest from {host}:{port}"
                 )
-        startup_params = {"user": params.user, "database": params.database}
-        startup_params["client_encoding"] = "UTF8"
-        startup_params.update(params.server_settings)
-        op = await driver.run(Startup(startup_params, params.password))
+        op = await driver.run(Startup(params.startup_parameters(), params.password))
         if op.error is not None:
             raise op.error
         return driver

@@ -1,0 +1,279 @@
+"""The blocking driver: the same engine and flows over a plain socket.
+
+No event loop and no helper thread: the driver writes what the engine
+returns and waits with ``select`` for the answer, so the blocking API runs
+exactly the protocol flows the asyncio driver runs.  While it writes a large
+request it keeps reading, so a server that answers early (an executemany of
+thousands of rows) can never fill both socket buffers and deadlock.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl as ssl_module
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..connect_params import ConnectParams
+from ..engine import wire
+from ..engine.protocol import Engine, EngineState, Operation, Startup
+from ..exceptions import ConnectionDoesNotExistError, InterfaceError
+from ..session import Flow, Session
+
+T = TypeVar("T")
+
+_RECV_SIZE = 256 * 1024
+
+
+class BlockingDriver:
+    """One server connection driven by blocking socket calls."""
+
+    def __init__(self, session: Session, sock: socket.socket, address: tuple[str, int]) -> None:
+        self.session = session
+        self.engine: Engine = session.engine
+        self.sock: socket.socket | ssl_module.SSLSocket | None = sock
+        self.address = address
+        self.on_events: Callable[[list[Any]], None] | None = None
+        self._pending = 0
+        sock.setblocking(False)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    # -- state -------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self.engine.busy
+
+    def is_closed(self) -> bool:
+        return self.sock is None or self.engine.state is EngineState.CLOSED
+
+    def close(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        if self.engine.state is not EngineState.CLOSED:
+            self.engine.receive_eof()
+
+    # -- I/O -----------------------------------------------------------------
+
+    def _require_socket(self) -> socket.socket | ssl_module.SSLSocket:
+        if self.sock is None:
+            raise ConnectionDoesNotExistError("the connection is closed") from self.engine.close_error
+        return self.sock
+
+    def _feed(self, data: bytes) -> list[Operation]:
+        completed = self.engine.receive_data(data)
+        if self.engine.events and self.on_events is not None:
+            events = self.engine.events
+            self.engine.events = []
+            self.on_events(events)
+        return completed
+
+    def _receive(self, deadline: float | None) -> list[Operation]:
+        """Wait for data (up to the deadline) and feed it to the engine."""
+        sock = self._require_socket()
+        if not (isinstance(sock, ssl_module.SSLSocket) and sock.pending()):
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            readable, _, _ = select.select([sock], [], [], timeout)
+            if not readable:
+                raise TimeoutError()
+        try:
+            data = sock.recv(_RECV_SIZE)
+        except (BlockingIOError, ssl_module.SSLWantReadError, ssl_module.SSLWantWriteError):
+            return []
+        except OSError as exc:
+            self._lost(exc)
+            return []
+        if not data:
+            self._lost(None)
+            return []
+        return self._feed(data)
+
+    def _lost(self, exc: BaseException | None) -> None:
+        error = None
+        if exc is not None:
+            error = ConnectionDoesNotExistError(f"the connection was lost: {exc}")
+            error.__cause__ = exc
+        self.engine.receive_eof(error)
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _send_all(self, data: bytes, deadline: float | None) -> None:
+        """Write everything, reading whatever the server sends meanwhile."""
+        view = memoryview(data)
+        while view:
+            sock = self._require_socket()
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            readable, writable, _ = select.select([sock], [sock], [], timeout)
+            if not readable and not writable:
+                raise TimeoutError()
+            if readable:
+                self._receive(deadline)
+                if self.sock is None:
+                    return
+            if writable:
+                try:
+                    sent = sock.send(view[:_RECV_SIZE])
+                except (BlockingIOError, ssl_module.SSLWantWriteError,
+                        ssl_module.SSLWantReadError):
+                    continue
+                except OSError as exc:
+                    self._lost(exc)
+                    return
+                view = view[sent:]
+
+    def run(self, op: Operation, deadline: float | None = None) -> Operation:
+        """Send one operation and wait until it completes."""
+        self._require_socket()
+        self.engine.send(op)
+        self._send_all(self.engine.data_to_send(), deadline)
+        while not op.done:
+            self._receive(deadline)
+            out = self.engine.data_to_send()
+            if out and self.sock is not None:
+                self._send_all(out, deadline)
+        return op
+
+    def run_flow(self, flow: Flow[T], deadline: float | None = None) -> T:
+        try:
+            op = next(flow)
+            while True:
+                done = self.run(op, deadline)
+                op = flow.send(done)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()
+
+    def drain(self, deadline: float | None) -> None:
+        """Read until every sent operation has completed."""
+        while self.engine.busy and self.sock is not None:
+            self._receive(deadline)
+            out = self.engine.data_to_send()
+            if out and self.sock is not None:
+                self._send_all(out, deadline)
+
+    def terminate(self) -> None:
+        """Send Terminate (best effort) and close the socket."""
+        sock = self.sock
+        if sock is not None and self.engine.state is not EngineState.CLOSED:
+            try:
+                sock.setblocking(True)
+                sock.settimeout(1.0)
+                sock.sendall(self.engine.terminate())
+            except OSError:
+                pass
+        self.close()
+
+    def send_cancel(self) -> None:
+        """Ask the server to cancel what this backend runs (new connection)."""
+        pid, secret = self.engine.backend_pid, self.engine.backend_secret
+        if pid is None or secret is None:
+            return
+        host, port = self.address
+        sock = _plain_socket(host, port, 10.0)
+        try:
+            sock.sendall(wire.cancel_request(pid, secret))
+            # The server closes the connection once it has handled the request.
+            while sock.recv(64):
+                pass
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+
+def _plain_socket(host: str, port: int, timeout: float | None) -> socket.socket:
+    if host.startswith("/"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(f"{host}/.s.PGSQL.{port}")
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    return socket.create_connection((host, port), timeout=timeout)
+
+
+def _negotiate_ssl(
+    sock: socket.socket, params: ConnectParams, host: str, port: int
+) -> socket.socket | ssl_module.SSLSocket:
+    sock.sendall(wire.ssl_request())
+    answer = sock.recv(1)
+    if answer == b"S":
+        assert params.ssl_context is not None
+        return params.ssl_context.wrap_socket(
+            sock, server_hostname=host if params.ssl_context.check_hostname else None
+        )
+    if answer == b"N":
+        if params.sslmode in ("require", "verify-ca", "verify-full"):
+            raise ConnectionDoesNotExistError(
+                f"the server at {host}:{port} does not support SSL, "
+                f"but sslmode={params.sslmode} requires it"
+            )
+        return sock
+    if not answer:
+        raise ConnectionDoesNotExistError("the server closed the connection during SSL negotiation")
+    raise InterfaceError(f"unexpected answer {answer!r} to SSLRequest from {host}:{port}")
+
+
+def open_blocking(
+    params: ConnectParams, make_session: Callable[[], Session], timeout: float | None
+) -> BlockingDriver:
+    """Connect to the first reachable address, negotiate SSL, authenticate."""
+    errors: list[str] = []
+    last_exc: BaseException | None = None
+    for host, port in params.addresses:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            return _connect_one(params, host, port, make_session, timeout, deadline)
+        except TimeoutError as exc:
+            errors.append(f"{host}:{port}: timed out after {timeout} s")
+            last_exc = exc
+        except (OSError, ConnectionDoesNotExistError) as exc:
+            errors.append(f"{host}:{port}: {exc}")
+            last_exc = exc
+    if len(params.addresses) == 1 and isinstance(last_exc, TimeoutError):
+        raise TimeoutError(f"connecting to {errors[0]}") from None
+    if len(params.addresses) == 1 and isinstance(last_exc, OSError):
+        raise last_exc
+    raise ConnectionDoesNotExistError(
+        "could not connect to any host: " + "; ".join(errors)
+    ) from last_exc
+
+
+def _connect_one(
+    params: ConnectParams,
+    host: str,
+    port: int,
+    make_session: Callable[[], Session],
+    timeout: float | None,
+    deadline: float | None,
+) -> BlockingDriver:
+    sock: socket.socket | ssl_module.SSLSocket = _plain_socket(host, port, timeout)
+    try:
+        if not host.startswith("/") and params.sslmode != "disable" and params.ssl_context:
+            sock = _negotiate_ssl(sock, params, host, port)
+        driver = BlockingDriver(make_session(), sock, (host, port))
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        op = driver.run(Startup(params.startup_parameters(), params.password), deadline)
+        if op.error is not None:
+            raise op.error
+        return driver
+    except BaseException:
+        driver.close()
+        raise

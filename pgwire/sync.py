@@ -1,0 +1,315 @@
+"""The blocking API: the asyncio API's methods and semantics, without asyncio.
+
+``pgwire.connect_sync(...)`` returns a :class:`Connection` with the same
+methods as the asyncio connection (``execute``, ``executemany``, ``fetch``,
+``fetchrow``, ``fetchval``, ``prepare``, ``transaction``, ``close``, ...),
+each blocking until done.  It runs the protocol flows of
+:mod:`pgwire.session` over :class:`pgwire.drivers.blocking.BlockingDriver`:
+no event loop, no background thread.
+
+Thread safety: a connection may be shared between threads.  Operations
+serialize on a lock, in the order the threads reach it; a transaction block
+is not isolated from statements other threads issue meanwhile, so give each
+thread its own connection when they use transactions.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any
+
+from .base import (
+    ConnectionBase,
+    PreparedStatementBase,
+    TransactionBase,
+    TransactionState,
+    check_record_class,
+    detect_pooler_flow,
+    prepare_connect,
+    rows_of,
+)
+from .connect_params import ConnectParams
+from .drivers.blocking import BlockingDriver, open_blocking
+from .engine.protocol import StatementResult
+from .exceptions import ConnectionDoesNotExistError
+from .record import Record
+from .session import Flow, PreparedState
+from .types import TypeRegistry
+
+__all__ = ["Connection", "PreparedStatement", "Transaction", "connect"]
+
+# How long to wait for the server to answer after a cancel request before
+# giving the connection up.
+_RECOVERY_SECONDS = 30.0
+
+
+class Transaction(TransactionBase):
+    """One transaction block or savepoint on a blocking connection."""
+
+    __slots__ = ()
+
+    def start(self) -> None:
+        """Enter the block: BEGIN, or SAVEPOINT when nested."""
+        self._connection.execute(self._start_statement())
+        self._started()
+
+    def _end(self, action: str, state: TransactionState) -> None:
+        statements = self._end_statements(action)
+        try:
+            for statement in statements:
+                self._connection.execute(statement)
+        except BaseException:
+            self._ended(TransactionState.FAILED)
+            raise
+        self._ended(state)
+
+    def commit(self) -> None:
+        self._end("commit", TransactionState.COMMITTED)
+
+    def rollback(self) -> None:
+        self._end("rollback", TransactionState.ROLLEDBACK)
+
+    def __enter__(self) -> Transaction:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        action = self._exit_action(exc_type)
+        if action == "commit":
+            self.commit()
+        elif action == "rollback":
+            self.rollback()
+
+
+class PreparedStatement(PreparedStatementBase):
+    """A statement prepared on one blocking connection."""
+
+    def __init__(self, connection: Connection, state: PreparedState,
+                 record_class: type[Record] | None) -> None:
+        self._connection = connection
+        self._init_base(connection._session, state, record_class)
+
+    def _execute(self, args: Sequence[Any], timeout: float | None,
+                 max_rows: int = 0) -> StatementResult:
+        conn = self._connection
+        result: StatementResult = conn._run(
+            conn._prepared_flow(self._state, args, max_rows), timeout
+        )
+        self._last_status = result.status
+        return result
+
+    def fetch(self, *args: Any, timeout: float | None = None) -> list[Record]:
+        return rows_of(self._execute(args, timeout), self._record_class)
+
+    def fetchrow(self, *args: Any, timeout: float | None = None) -> Record | None:
+        rows = rows_of(self._execute(args, timeout, max_rows=1), self._record_class)
+        return rows[0] if rows else None
+
+    def fetchval(self, *args: Any, column: int | str = 0,
+                 timeout: float | None = None) -> Any:
+        row = self.fetchrow(*args, timeout=timeout)
+        return None if row is None else row[column]
+
+    def executemany(self, args: Iterable[Sequence[Any]], *,
+                    timeout: float | None = None) -> None:
+        conn = self._connection
+        conn._run(conn._session.executemany_flow(self._state.sql, args, state=self._state),
+                  timeout)
+
+
+class Connection(ConnectionBase):
+    """A connection to a PostgreSQL server (blocking, thread-safe)."""
+
+    def __init__(
+        self,
+        driver: BlockingDriver,
+        params: ConnectParams,
+        *,
+        command_timeout: float | None = None,
+    ) -> None:
+        self._driver = driver
+        self._init_base(driver.session, params, command_timeout)
+        self._lock = threading.Lock()
+
+    # -- running -------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closing or self._driver.is_closed():
+            raise ConnectionDoesNotExistError(
+                "the connection is closed"
+            ) from self._engine.close_error
+
+    def _run(self, flow: Flow[Any], timeout: float | None) -> Any:
+        """Run a flow with the connection to itself, honouring the timeout.
+
+        The timeout covers the whole call, waiting for the lock included.
+        On timeout (or an interrupt such as KeyboardInterrupt) while the
+        server works, a cancel request is sent and the connection reads until
+        the server has answered, so the next call gets its own result; if the
+        server does not answer, the connection is closed.
+        """
+        timeout = self._timeout(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+                raise TimeoutError(f"timed out after {timeout} s waiting for the connection")
+            try:
+                self._check_open()
+                try:
+                    return self._driver.run_flow(flow, deadline)
+                except BaseException as exc:
+                    if self._driver.busy:
+                        self._recover()
+                    if isinstance(exc, TimeoutError) and not exc.args:
+                        raise TimeoutError(f"the query timed out after {timeout} s") from None
+                    raise
+            finally:
+                self._lock.release()
+        finally:
+            flow.close()
+
+    def _recover(self) -> None:
+        driver = self._driver
+        try:
+            driver.send_cancel()
+            driver.drain(time.monotonic() + _RECOVERY_SECONDS)
+        except BaseException:
+            # No answer (or a second interrupt): the connection is out of
+            # step with the server, so it is closed rather than reused.
+            driver.close()
+
+    # -- queries -------------------------------------------------------------
+
+    def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        """Run a command; return the status of the last one (e.g. ``'INSERT 0 1'``).
+
+        Without arguments the simple query protocol is used, so ``query`` may
+        hold several statements separated by semicolons.
+        """
+        if not args:
+            op = self._run(self._session.simple_query_flow(query), timeout)
+            return op.results[-1].status if op.results else ""  # type: ignore[no-any-return]
+        result = self._run(self._session.execute_flow(query, args), timeout)
+        return result.status or ""  # type: ignore[no-any-return]
+
+    def executemany(self, command: str, args: Iterable[Sequence[Any]], *,
+                    timeout: float | None = None) -> None:
+        """Run ``command`` for each argument tuple, pipelined in one round trip.
+
+        The batch runs as one implicit transaction when none is open: if one
+        row fails, none is applied.  Inside a transaction block the error
+        aborts the transaction, as any failed statement would.
+        """
+        self._run(self._session.executemany_flow(command, args), timeout)
+
+    def fetch(self, query: str, *args: Any, timeout: float | None = None,
+              record_class: type[Record] | None = None) -> list[Record]:
+        check_record_class(record_class)
+        result = self._run(self._session.execute_flow(query, args), timeout)
+        return rows_of(result, record_class)
+
+    def fetchrow(self, query: str, *args: Any, timeout: float | None = None,
+                 record_class: type[Record] | None = None) -> Record | None:
+        check_record_class(record_class)
+        result = self._run(self._session.execute_flow(query, args, max_rows=1), timeout)
+        rows = rows_of(result, record_class)
+        return rows[0] if rows else None
+
+    def fetchval(self, query: str, *args: Any, column: int | str = 0,
+                 timeout: float | None = None) -> Any:
+        row = self.fetchrow(query, *args, timeout=timeout)
+        return None if row is None else row[column]
+
+    def prepare(self, query: str, *, name: str | None = None,
+                timeout: float | None = None,
+                record_class: type[Record] | None = None) -> PreparedStatement:
+        """Prepare a statement for repeated execution on this connection."""
+        check_record_class(record_class)
+        state = self._run(self._session.prepare_flow(query), timeout)
+        return PreparedStatement(self, state, record_class)
+
+    def transaction(self, *, isolation: str | None = None, readonly: bool = False,
+                    deferrable: bool = False) -> Transaction:
+        """A transaction block; nested blocks become savepoints."""
+        return Transaction(self, isolation, readonly, deferrable)
+
+    # -- closing -------------------------------------------------------------
+
+    def is_closed(self) -> bool:
+        return self._closing or self._driver.is_closed()
+
+    def close(self, *, timeout: float | None = None) -> None:
+        """Close gracefully: wait for the operation in progress, send Terminate."""
+        if self.is_closed():
+            return
+        acquired = self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0))
+        try:
+            self._closing = True
+            self._driver.terminate()
+        finally:
+            if acquired:
+                self._lock.release()
+
+    def terminate(self) -> None:
+        """Close the connection at once, without waiting for anything."""
+        self._closing = True
+        self._driver.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closed() else "open"
+        return f"<pgwire.sync.Connection {state} pid={self.get_server_pid()}>"
+
+
+def connect(
+    dsn: str | None = None,
+    *,
+    host: str | list[str] | None = None,
+    port: int | str | list[int] | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+    timeout: float | None = None,
+    command_timeout: float | None = None,
+    statement_cache_size: int = 100,
+    server_settings: dict[str, str] | None = None,
+    ssl: Any = None,
+    record_class: type[Record] = Record,
+    connection_class: type[Connection] = Connection,
+    type_registry: TypeRegistry | None = None,
+    **unsupported: Any,
+) -> Connection:
+    """Open a blocking connection; the arguments are those of :func:`pgwire.connect`."""
+    params, make_session = prepare_connect(
+        dsn, host=host, port=port, user=user, password=password, database=database,
+        timeout=timeout, statement_cache_size=statement_cache_size,
+        server_settings=server_settings, ssl=ssl, record_class=record_class,
+        connection_class=connection_class, connection_base=Connection,
+        type_registry=type_registry, unsupported=unsupported,
+    )
+    driver = open_blocking(params, make_session, params.connect_timeout)
+    try:
+        if statement_cache_size > 0:
+            session = driver.session
+            deadline = (
+                None if params.connect_timeout is None
+                else time.monotonic() + params.connect_timeout
+            )
+            session.note_pooler(driver.run_flow(detect_pooler_flow(session), deadline))
+    except BaseException:
+        driver.close()
+        raise
+    return connection_class(driver, params, command_timeout=command_timeout)
