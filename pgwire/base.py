@@ -9,13 +9,14 @@ add only the methods that run flows, each in its own way of waiting.
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .connect_params import ConnectParams, build_params
-from .engine.protocol import Column, Engine, StatementResult, TransactionStatus
-from .exceptions import InterfaceError
+from .engine.protocol import Column, Engine, Notification, StatementResult, TransactionStatus
+from .exceptions import InterfaceError, PostgresLogMessage
 from .record import Record
 from .session import Flow, PreparedState, Session
 from .types import TypeRegistry, default_registry
@@ -181,6 +182,20 @@ def detect_pooler_flow(session: Session) -> Flow[bool]:
     return server_pid != engine.backend_pid
 
 
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (a channel name, a table name) for the server."""
+    if not isinstance(name, str) or not name:
+        raise InterfaceError(f"expected a non-empty identifier, got {name!r}")
+    if "\x00" in name:
+        raise InterfaceError("an identifier cannot contain NUL characters")
+    return '"' + name.replace('"', '""') + '"'
+
+
+_log = logging.getLogger("pgwire")
+
+_LOG_LEVELS = {"WARNING": logging.WARNING, "NOTICE": logging.INFO, "INFO": logging.INFO}
+
+
 class ConnectionBase:
     """Server information and helpers common to both connection classes."""
 
@@ -197,6 +212,83 @@ class ConnectionBase:
         self._top_transaction: Any = None
         self._savepoint_counter = 0
         self._closing = False
+        self._listeners: dict[str, list[Callable[..., Any]]] = {}
+        self._log_listeners: list[Callable[..., Any]] = []
+        self._termination_listeners: list[Callable[..., Any]] = []
+        self._terminated_notified = False
+
+    # -- events from the server ------------------------------------------------
+
+    def _call_listener(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run one listener; an exception in it is logged, never raised here."""
+        try:
+            callback(*args)
+        except Exception:
+            _log.exception("pgwire: a listener callback raised an exception")
+
+    def _dispatch_events(self, events: list[Any]) -> None:
+        for event in events:
+            if isinstance(event, Notification):
+                for callback in list(self._listeners.get(event.channel, ())):
+                    self._call_listener(callback, self, event.pid, event.channel, event.payload)
+            elif isinstance(event, PostgresLogMessage):
+                if self._log_listeners:
+                    for callback in list(self._log_listeners):
+                        self._call_listener(callback, self, event)
+                else:
+                    severity = getattr(event, "severity_en", None) or "LOG"
+                    _log.log(_LOG_LEVELS.get(severity, logging.DEBUG), "%s: %s",
+                             severity, getattr(event, "message", event))
+
+    def _notify_terminated(self) -> None:
+        if self._terminated_notified:
+            return
+        self._terminated_notified = True
+        for callback in list(self._termination_listeners):
+            self._call_listener(callback, self)
+
+    def _listen_statement(self, channel: str, callback: Callable[..., Any]) -> str | None:
+        """Register a listener; return LISTEN when it is the channel's first."""
+        if not callable(callback):
+            raise InterfaceError(f"listener callback must be callable, got {callback!r}")
+        quoted = quote_ident(channel)
+        callbacks = self._listeners.setdefault(channel, [])
+        callbacks.append(callback)
+        return f"LISTEN {quoted}" if len(callbacks) == 1 else None
+
+    def _unlisten_statement(self, channel: str, callback: Callable[..., Any]) -> str | None:
+        """Unregister a listener; return UNLISTEN when none is left for the channel."""
+        callbacks = self._listeners.get(channel)
+        if not callbacks or callback not in callbacks:
+            return None
+        callbacks.remove(callback)
+        if callbacks:
+            return None
+        del self._listeners[channel]
+        return f"UNLISTEN {quote_ident(channel)}"
+
+    def add_log_listener(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(connection, message)`` for each NOTICE/WARNING the server sends.
+
+        Without log listeners, such messages go to the ``pgwire`` logger.
+        """
+        if not callable(callback):
+            raise InterfaceError(f"log listener must be callable, got {callback!r}")
+        self._log_listeners.append(callback)
+
+    def remove_log_listener(self, callback: Callable[..., Any]) -> None:
+        if callback in self._log_listeners:
+            self._log_listeners.remove(callback)
+
+    def add_termination_listener(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(connection)`` once when the connection closes, for any reason."""
+        if not callable(callback):
+            raise InterfaceError(f"termination listener must be callable, got {callback!r}")
+        self._termination_listeners.append(callback)
+
+    def remove_termination_listener(self, callback: Callable[..., Any]) -> None:
+        if callback in self._termination_listeners:
+            self._termination_listeners.remove(callback)
 
     def is_in_transaction(self) -> bool:
         return self._engine.transaction_status in (

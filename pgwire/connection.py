@@ -11,13 +11,15 @@ progress".
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import inspect
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from .base import (
     ConnectionBase,
     PreparedStatementBase,
     ServerVersion,
+    _log,
     check_record_class,
     detect_pooler_flow,
     prepare_connect,
@@ -85,6 +87,50 @@ class Connection(ConnectionBase):
         self._init_base(driver.session, params, command_timeout)
         self._lock = asyncio.Lock()
         self._recovery: asyncio.Task[None] | None = None
+        self._listener_tasks: set[asyncio.Task[Any]] = set()
+        driver.on_events = self._dispatch_events
+        driver.on_lost = self._notify_terminated
+        if driver.engine.events:  # notices sent during startup
+            events, driver.engine.events = driver.engine.events, []
+            self._dispatch_events(events)
+
+    def _call_listener(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run a listener; a coroutine function's result runs as a task."""
+        try:
+            result = callback(*args)
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                # Keep a reference until done, and log what it raises.
+                self._listener_tasks.add(task)
+                task.add_done_callback(self._listener_done)
+        except Exception:
+            _log.exception("pgwire: a listener callback raised an exception")
+
+    def _listener_done(self, task: asyncio.Task[Any]) -> None:
+        self._listener_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("pgwire: a listener callback raised an exception",
+                       exc_info=task.exception())
+
+    async def add_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """Call ``callback(connection, pid, channel, payload)`` on each NOTIFY to ``channel``.
+
+        The callback may be a plain function or a coroutine function.
+        Notifications are delivered whether they arrive during a query or
+        while the connection is idle.
+        """
+        statement = self._listen_statement(channel, callback)
+        if statement is not None:
+            try:
+                await self.execute(statement)
+            except BaseException:
+                self._unlisten_statement(channel, callback)
+                raise
+
+    async def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        statement = self._unlisten_statement(channel, callback)
+        if statement is not None and not self.is_closed():
+            await self.execute(statement)
 
     def _check_open(self) -> None:
         if self._closing or self._driver.is_closed():

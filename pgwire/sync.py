@@ -15,9 +15,10 @@ thread its own connection when they use transactions.
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -34,7 +35,7 @@ from .base import (
 from .connect_params import ConnectParams
 from .drivers.blocking import BlockingDriver, open_blocking
 from .engine.protocol import StatementResult
-from .exceptions import ConnectionDoesNotExistError
+from .exceptions import ConnectionDoesNotExistError, InterfaceError
 from .record import Record
 from .session import Flow, PreparedState
 from .types import TypeRegistry
@@ -138,6 +139,46 @@ class Connection(ConnectionBase):
         self._driver = driver
         self._init_base(driver.session, params, command_timeout)
         self._lock = threading.Lock()
+        driver.on_events = self._dispatch_events
+        driver.on_lost = self._notify_terminated
+        if driver.engine.events:  # notices sent during startup
+            events, driver.engine.events = driver.engine.events, []
+            self._dispatch_events(events)
+
+    def add_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """Call ``callback(connection, pid, channel, payload)`` on each NOTIFY to ``channel``.
+
+        A blocking connection reads from the server only inside a call: the
+        callbacks run during any later call on this connection, or while
+        :meth:`process_notifications` waits.
+        """
+        if inspect.iscoroutinefunction(callback):
+            raise InterfaceError("a blocking connection cannot run a coroutine function listener")
+        statement = self._listen_statement(channel, callback)
+        if statement is not None:
+            try:
+                self.execute(statement)
+            except BaseException:
+                self._unlisten_statement(channel, callback)
+                raise
+
+    def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        statement = self._unlisten_statement(channel, callback)
+        if statement is not None and not self.is_closed():
+            self.execute(statement)
+
+    def process_notifications(self, timeout: float | None = 0) -> None:
+        """Wait up to ``timeout`` seconds (None: until one arrives) for server
+        messages and deliver them to the listeners.  Returns as soon as
+        something was delivered, or when the time is up."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            return
+        try:
+            self._check_open()
+            self._driver.wait_for_events(deadline)
+        finally:
+            self._lock.release()
 
     # -- running -------------------------------------------------------------
 

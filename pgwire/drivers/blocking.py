@@ -36,6 +36,8 @@ class BlockingDriver:
         self.sock: socket.socket | ssl_module.SSLSocket | None = sock
         self.address = address
         self.on_events: Callable[[list[Any]], None] | None = None
+        self.on_lost: Callable[[], None] | None = None
+        self._delivered = 0
         self._pending = 0
         sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -59,6 +61,8 @@ class BlockingDriver:
                 pass
         if self.engine.state is not EngineState.CLOSED:
             self.engine.receive_eof()
+        if sock is not None and self.on_lost is not None:
+            self.on_lost()
 
     # -- I/O -----------------------------------------------------------------
 
@@ -69,11 +73,24 @@ class BlockingDriver:
 
     def _feed(self, data: bytes) -> list[Operation]:
         completed = self.engine.receive_data(data)
-        if self.engine.events and self.on_events is not None:
+        if self.engine.events:
             events = self.engine.events
             self.engine.events = []
-            self.on_events(events)
+            self._delivered += len(events)
+            if self.on_events is not None:
+                self.on_events(events)
+        if self.engine.state is EngineState.CLOSED:
+            self.close()
         return completed
+
+    def wait_for_events(self, deadline: float | None) -> None:
+        """Read until some event (a notification, a notice) was delivered."""
+        before = self._delivered
+        while self._delivered == before and self.sock is not None:
+            try:
+                self._receive(deadline)
+            except TimeoutError:
+                return
 
     def _receive(self, deadline: float | None) -> list[Operation]:
         """Wait for data (up to the deadline) and feed it to the engine."""
@@ -101,12 +118,7 @@ class BlockingDriver:
             error = ConnectionDoesNotExistError(f"the connection was lost: {exc}")
             error.__cause__ = exc
         self.engine.receive_eof(error)
-        sock, self.sock = self.sock, None
-        if sock is not None:
-            try:
-                sock.close()
-            except OSError:
-                pass
+        self.close()
 
     def _send_all(self, data: bytes, deadline: float | None) -> None:
         """Write everything, reading whatever the server sends meanwhile."""
