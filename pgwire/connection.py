@@ -26,6 +26,7 @@ from .base import (
     rows_of,
 )
 from .connect_params import ConnectParams
+from .cursor import CursorFactory
 from .drivers.aio import AsyncioDriver, open_driver, send_cancel_request
 from .engine.protocol import StatementResult
 from .exceptions import ConnectionDoesNotExistError
@@ -249,6 +250,14 @@ class Connection(ConnectionBase):
         check_record_class(record_class)
         state = await self._run(self._session.prepare_flow(query), timeout)
         return PreparedStatement(self, state, record_class)
+
+    def cursor(self, query: str, *args: Any, prefetch: int | None = None,
+               timeout: float | None = None,
+               record_class: type[Record] | None = None) -> CursorFactory:
+        """A server-side cursor: ``async for record in conn.cursor(...)``, or
+        ``cur = await conn.cursor(...)`` then ``cur.fetch(n)``.  Needs an
+        open transaction."""
+        return CursorFactory(self, query, args, prefetch, timeout, record_class)
 
     def transaction(self, *, isolation: str | None = None, readonly: bool = False,
                     deferrable: bool = False) -> Transaction:

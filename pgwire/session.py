@@ -428,23 +428,24 @@ class Session:
         args: Sequence[Any],
         max_rows: int = 0,
         parse: bool = True,
+        portal: str = "",
     ) -> StatementResult:
         if state.registry_version != self.registry.version:
             # A codec was replaced (say, the JSON decoder) after this
             # statement was described.
             state.build_codecs(self.registry, self.record_class)
-        bind = state.encode_bind("", args, self.registry)
+        bind = state.encode_bind(portal, args, self.registry)
         if state.name:
             op.bind_raw(bind)
             codec = state.row_codec
-            return op.execute("", max_rows, codec.decode_row if codec is not None else None)
+            return op.execute(portal, max_rows, codec.decode_row if codec is not None else None)
         # Unnamed: the statement is parsed again in the same write.  The
         # portal is described so a changed result shape is noticed.
         if parse:
             op.parse("", state.sql, state.param_oids)
         op.bind_raw(bind)
-        op.describe_portal("", self._portal_decoder_factory(state))
-        return op.execute("", max_rows)
+        op.describe_portal(portal, self._portal_decoder_factory(state))
+        return op.execute(portal, max_rows)
 
     def _portal_decoder_factory(
         self, state: PreparedState
@@ -567,6 +568,47 @@ class Session:
                 raise _stale_error(done.error) from done.error
             raise done.error
         return result
+
+    # -- server-side cursors (named portals; they live until the transaction ends)
+
+    def new_portal_name(self) -> str:
+        self._counter += 1
+        return f"{self._prefix}p{self._counter}"
+
+    def cursor_open_flow(
+        self, sql: str, args: Sequence[Any], portal: str, prefetch: int
+    ) -> Flow[StatementResult]:
+        """Bind ``sql`` to a named portal and fetch its first ``prefetch`` rows.
+
+        At least one row is fetched: that also yields the row decoder, which
+        for an unnamed statement comes from describing the portal.
+        """
+        state = yield from self._lookup_flow(sql)
+        op = Extended()
+        result = self._add_execute(op, state, args, max_rows=max(prefetch, 1), portal=portal)
+        done = yield self._with_closes(op)
+        if done.error is not None:
+            raise done.error
+        return result
+
+    def cursor_fetch_flow(
+        self, portal: str, count: int, row_decoder: Callable[[bytes], Any] | None
+    ) -> Flow[StatementResult]:
+        """Execute the portal for up to ``count`` rows (0: all that remain)."""
+        op = Extended()
+        result = op.execute(portal, count, row_decoder)
+        done = yield self._with_closes(op)
+        if done.error is not None:
+            raise done.error
+        return result
+
+    def cursor_close_flow(self, portal: str) -> Flow[None]:
+        op = Extended()
+        op.close_portal(portal)
+        done = yield self._with_closes(op)
+        if done.error is not None:
+            raise done.error
+        return None
 
     def executemany_flow(
         self, sql: str, args_seq: Iterable[Sequence[Any]], *, state: PreparedState | None = None

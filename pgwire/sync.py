@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -33,6 +33,7 @@ from .base import (
     rows_of,
 )
 from .connect_params import ConnectParams
+from .cursor import CursorState
 from .drivers.blocking import BlockingDriver, open_blocking
 from .engine.protocol import StatementResult
 from .exceptions import ConnectionDoesNotExistError, InterfaceError
@@ -40,7 +41,7 @@ from .record import Record
 from .session import Flow, PreparedState
 from .types import TypeRegistry
 
-__all__ = ["Connection", "PreparedStatement", "Transaction", "connect"]
+__all__ = ["Connection", "Cursor", "PreparedStatement", "Transaction", "connect"]
 
 # How long to wait for the server to answer after a cancel request before
 # giving the connection up.
@@ -88,6 +89,78 @@ class Transaction(TransactionBase):
             self.commit()
         elif action == "rollback":
             self.rollback()
+
+
+class Cursor:
+    """An open server-side cursor on a blocking connection (see :mod:`pgwire.cursor`)."""
+
+    def __init__(self, state: CursorState, timeout: float | None) -> None:
+        self._state = state
+        self._timeout = timeout
+
+    def _fetch_more(self, count: int, decode: bool = True) -> None:
+        state = self._state
+        conn: Connection = state.connection
+        decoder = state.row_decoder if decode else _skip_row
+        result = conn._run(conn._session.cursor_fetch_flow(state.portal, count, decoder),
+                           self._timeout)
+        if decode:
+            state.take(result)
+        else:
+            state.skipped += state.skip(result)
+
+    def fetch(self, n: int) -> list[Record]:
+        """Return up to ``n`` rows (fewer at the end)."""
+        state = self._state
+        state.check_count(n)
+        if len(state.buffer) < n and not state.exhausted:
+            self._fetch_more(n - len(state.buffer))
+        return state.pop(n)
+
+    def fetchrow(self) -> Record | None:
+        rows = self.fetch(1)
+        return rows[0] if rows else None
+
+    def forward(self, n: int) -> int:
+        """Skip ``n`` rows without decoding them; return how many were skipped."""
+        state = self._state
+        state.check_count(n)
+        skipped = len(state.pop(n))
+        if skipped < n and not state.exhausted:
+            state.skipped = 0
+            self._fetch_more(n - skipped, decode=False)
+            skipped += state.skipped
+        return skipped
+
+    def close(self) -> None:
+        """Close the portal now instead of at the end of the transaction."""
+        state = self._state
+        state.exhausted = True
+        state.buffer.clear()
+        conn: Connection = state.connection
+        if conn.is_in_transaction() and not conn.is_closed():
+            conn._run(conn._session.cursor_close_flow(state.portal), self._timeout)
+
+    def __iter__(self) -> Iterator[Record]:
+        state = self._state
+        while True:
+            if not state.buffer:
+                if state.exhausted:
+                    return
+                self._fetch_more(state.prefetch)
+                if not state.buffer:
+                    return
+            yield state.buffer.popleft()
+
+    def __enter__(self) -> Cursor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _skip_row(body: bytes) -> None:
+    return None
 
 
 class PreparedStatement(PreparedStatementBase):
@@ -276,6 +349,18 @@ class Connection(ConnectionBase):
         check_record_class(record_class)
         state = self._run(self._session.prepare_flow(query), timeout)
         return PreparedStatement(self, state, record_class)
+
+    def cursor(self, query: str, *args: Any, prefetch: int | None = None,
+               timeout: float | None = None,
+               record_class: type[Record] | None = None) -> Cursor:
+        """Open a server-side cursor (needs an open transaction); iterate it
+        (``prefetch`` rows per round trip) or call ``fetch(n)``."""
+        state = CursorState(self, query, args, prefetch, record_class)
+        result = self._run(
+            self._session.cursor_open_flow(query, args, state.portal, state.prefetch), timeout
+        )
+        state.take(result)
+        return Cursor(state, timeout)
 
     def transaction(self, *, isolation: str | None = None, readonly: bool = False,
                     deferrable: bool = False) -> Transaction:
