@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
+from . import copy as copy_mod
 from .base import (
     ConnectionBase,
     PreparedStatementBase,
@@ -28,14 +29,18 @@ from .base import (
 from .connect_params import ConnectParams
 from .cursor import CursorFactory
 from .drivers.aio import AsyncioDriver, open_driver, send_cancel_request
+from .engine import wire
+from .engine.copy import CopyIn, CopyOut
 from .engine.protocol import StatementResult
-from .exceptions import ConnectionDoesNotExistError
+from .exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
 from .record import Record
 from .session import Flow, PreparedState
 from .transaction import Transaction
 from .types import TypeRegistry
 
 __all__ = ["Connection", "ServerVersion", "connect", "PreparedStatement"]
+
+T = TypeVar("T")
 
 
 class PreparedStatement(PreparedStatementBase):
@@ -89,6 +94,7 @@ class Connection(ConnectionBase):
         self._lock = asyncio.Lock()
         self._recovery: asyncio.Task[None] | None = None
         self._listener_tasks: set[asyncio.Task[Any]] = set()
+        self._copy_types: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, int]]] = {}
         driver.on_events = self._dispatch_events
         driver.on_lost = self._notify_terminated
         if driver.engine.events:  # notices sent during startup
@@ -140,7 +146,14 @@ class Connection(ConnectionBase):
             ) from self._engine.close_error
 
     async def _run(self, flow: Flow[Any], timeout: float | None) -> Any:
-        """Run a flow with the connection to itself, honouring the timeout.
+        """Run a flow with the connection to itself, honouring the timeout."""
+        try:
+            return await self._locked(lambda: self._driver.run_flow(flow), timeout)
+        finally:
+            flow.close()
+
+    async def _locked(self, body: Callable[[], Awaitable[T]], timeout: float | None) -> T:
+        """Run ``body`` with the connection to itself, honouring the timeout.
 
         The timeout covers the whole call, time spent queued behind other
         operations included.  On timeout or cancellation the server is asked
@@ -149,22 +162,19 @@ class Connection(ConnectionBase):
         can receive a stale result.
         """
         timeout = self._timeout(timeout)
-        try:
-            if timeout is None:
-                return await self._run_locked(flow)
-            if timeout <= 0:
-                raise asyncio.TimeoutError()
-            return await asyncio.wait_for(self._run_locked(flow), timeout)
-        finally:
-            flow.close()
+        if timeout is None:
+            return await self._run_locked(body)
+        if timeout <= 0:
+            raise asyncio.TimeoutError()
+        return await asyncio.wait_for(self._run_locked(body), timeout)
 
-    async def _run_locked(self, flow: Flow[Any]) -> Any:
+    async def _run_locked(self, body: Callable[[], Awaitable[T]]) -> T:
         async with self._lock:
             if self._recovery is not None:
                 await asyncio.shield(self._recovery)
             self._check_open()
             try:
-                return await self._driver.run_flow(flow)
+                return await body()
             except asyncio.CancelledError:
                 # Still holding the lock, so only our own operation can be in
                 # flight, and the recovery is in place before anyone else runs.
@@ -250,6 +260,146 @@ class Connection(ConnectionBase):
         check_record_class(record_class)
         state = await self._run(self._session.prepare_flow(query), timeout)
         return PreparedStatement(self, state, record_class)
+
+    # -- COPY ------------------------------------------------------------------
+
+    async def copy_records_to_table(
+        self, table_name: str, *, records: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
+        columns: Sequence[str] | None = None, schema_name: str | None = None,
+        timeout: float | None = None, where: str | None = None,
+    ) -> str:
+        """Copy Python records into a table with binary COPY; return the status.
+
+        Records are encoded one by one into a buffer sent in chunks of about
+        512 KiB, so an iterable (or async iterable) of any size is streamed.
+        """
+        table = copy_mod.table_reference(table_name, schema_name)
+        key = (table, tuple(columns) if columns is not None else None)
+        column_types = self._copy_types.get(key)
+        if column_types is None:
+            column_types = await self._run(
+                copy_mod.column_types_flow(self._session, table, columns), timeout
+            )
+            self._copy_types[key] = column_types
+        encoder = copy_mod.RecordEncoder(self._session, column_types)
+        sql = copy_mod.copy_in_sql(table, [name for name, _ in column_types],
+                                   f" WITH (FORMAT {encoder.format})", where)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            if isinstance(records, AsyncIterable):
+                async for record in records:
+                    chunk = encoder.add(record)
+                    if chunk:
+                        yield chunk
+            else:
+                for record in records:
+                    chunk = encoder.add(record)
+                    if chunk:
+                        yield chunk
+            yield encoder.finish()
+
+        try:
+            return await self._copy_in(sql, chunks(), timeout)
+        except PostgresError:
+            # The table may have changed: look its columns up again next time.
+            self._copy_types.pop(key, None)
+            raise
+
+    async def copy_to_table(
+        self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,
+        schema_name: str | None = None, timeout: float | None = None,
+        where: str | None = None, **options: Any,
+    ) -> str:
+        """Copy data into a table from a path, a file object (sync or async
+        ``read``) or an iterable / async iterable of bytes; return the status.
+
+        ``options`` are COPY options: format, oids, freeze, delimiter, null,
+        header, quote, escape, force_quote, force_not_null, force_null,
+        encoding.
+        """
+        table = copy_mod.table_reference(table_name, schema_name)
+        sql = copy_mod.copy_in_sql(table, columns, copy_mod.copy_options(**options), where)
+        return await self._copy_in(sql, _source_chunks(source), timeout)
+
+    async def copy_from_table(
+        self, table_name: str, *, output: Any, columns: Sequence[str] | None = None,
+        schema_name: str | None = None, timeout: float | None = None, **options: Any,
+    ) -> str:
+        """Copy a table out to a path, a file object or a callable (sync or
+        async) receiving bytes; return the status."""
+        table = copy_mod.table_reference(table_name, schema_name)
+        sql = copy_mod.copy_out_table_sql(table, columns, copy_mod.copy_options(**options))
+        return await self._copy_out(sql, output, timeout)
+
+    async def copy_from_query(
+        self, query: str, *args: Any, output: Any, timeout: float | None = None,
+        **options: Any,
+    ) -> str:
+        """Copy the result of a query out (see :meth:`copy_from_table`).
+
+        COPY cannot take bind parameters, so ``args`` are turned into SQL
+        literals by the server itself (``quote_nullable``) with the types the
+        query gives them, then written into the statement.
+        """
+        if args:
+            query = await self._run(self._session.inline_arguments_flow(query, args), timeout)
+        sql = copy_mod.copy_out_query_sql(query, copy_mod.copy_options(**options))
+        return await self._copy_out(sql, output, timeout)
+
+    async def _copy_in(self, sql: str, chunks: AsyncIterator[bytes],
+                       timeout: float | None) -> str:
+        driver = self._driver
+
+        async def body() -> str:
+            op = CopyIn(sql)
+            ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            op.on_ready = lambda: None if ready.done() else ready.set_result(None)
+            done = driver.submit(op)
+            waiters: list[asyncio.Future[Any]] = [ready, done]
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                if not op.done:
+                    async for chunk in chunks:
+                        if op.done:
+                            break  # the server failed: it ignores the rest anyway
+                        if chunk:
+                            driver.write_raw(wire.copy_data(chunk))
+                            await driver.drain()
+                    if not op.done:
+                        driver.write_raw(wire.COPY_DONE_MESSAGE)
+            except BaseException as exc:
+                if not op.done and not driver.is_closed():
+                    # Abort the COPY with the reason; the server rolls it back.
+                    driver.write_raw(wire.copy_fail(f"{type(exc).__name__}: {exc}"[:1000]))
+                    if not isinstance(exc, asyncio.CancelledError):
+                        await asyncio.wait([done])
+                raise
+            finally:
+                aclose = getattr(chunks, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            await done
+            if op.error is not None:
+                raise op.error
+            return op.status or ""
+
+        return await self._locked(body, timeout)
+
+    async def _copy_out(self, sql: str, output: Any, timeout: float | None) -> str:
+        driver = self._driver
+
+        async def body() -> str:
+            with _CopySink(output, driver) as sink:
+                op = CopyOut(sql, sink.feed)
+                done = driver.submit(op)
+                done.add_done_callback(lambda _: sink.close())
+                await sink.deliver()
+                await done
+            if op.error is not None:
+                raise op.error
+            return op.status or ""
+
+        return await self._locked(body, timeout)
 
     def cursor(self, query: str, *args: Any, prefetch: int | None = None,
                timeout: float | None = None,
@@ -343,3 +493,109 @@ async def connect(
         driver.close_transport()
         raise
     return connection_class(driver, params, command_timeout=command_timeout)
+
+
+async def _source_chunks(source: Any) -> AsyncIterator[bytes]:
+    """Read a COPY source: a path, a file object, or an iterable of bytes."""
+    loop = asyncio.get_running_loop()
+    if copy_mod.is_path(source):
+        with open(source, "rb") as file:
+            while chunk := await loop.run_in_executor(None, file.read, copy_mod.CHUNK_SIZE):
+                yield chunk
+        return
+    read = getattr(source, "read", None)
+    if read is not None:
+        while True:
+            chunk = read(copy_mod.CHUNK_SIZE)
+            if inspect.isawaitable(chunk):
+                chunk = await chunk
+            if not chunk:
+                return
+            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+    if isinstance(source, AsyncIterable):
+        async for chunk in source:
+            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        return
+    if isinstance(source, Iterable) and not isinstance(source, (bytes, str)):
+        for chunk in source:
+            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        return
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield bytes(source)
+        return
+    raise InterfaceError(
+        f"COPY source must be a path, a file object or an iterable of bytes, got {source!r}"
+    )
+
+
+class _CopySink:
+    """Delivers COPY TO data to the user's output without blocking the loop.
+
+    Data arrives in ``data_received`` callbacks, where nothing can be
+    awaited: chunks wait in a queue, and reading from the socket pauses
+    while the output is slower than the server.
+    """
+
+    _HIGH = 32
+    _LOW = 8
+
+    def __init__(self, output: Any, driver: AsyncioDriver) -> None:
+        self._driver = driver
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._file: Any = None
+        self._paused = False
+        self._error: BaseException | None = None
+        if copy_mod.is_path(output):
+            self._file = open(output, "wb")  # noqa: SIM115 - closed in __exit__
+            self._write: Callable[[bytes], Any] = self._file.write
+        elif hasattr(output, "write"):
+            self._write = output.write
+        elif callable(output):
+            self._write = output
+        else:
+            raise InterfaceError(
+                f"COPY output must be a path, a file object or a callable, got {output!r}"
+            )
+
+    def __enter__(self) -> _CopySink:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._resume()
+        if self._file is not None:
+            self._file.close()
+
+    def feed(self, data: bytes) -> None:
+        self._queue.put_nowait(data)
+        transport = self._driver.transport
+        if self._queue.qsize() > self._HIGH and transport is not None and not self._paused:
+            transport.pause_reading()
+            self._paused = True
+
+    def close(self) -> None:
+        self._queue.put_nowait(None)
+
+    def _resume(self) -> None:
+        transport = self._driver.transport
+        if self._paused and transport is not None and not transport.is_closing():
+            transport.resume_reading()
+        self._paused = False
+
+    async def deliver(self) -> None:
+        while True:
+            data = await self._queue.get()
+            if data is None:
+                break
+            if self._paused and self._queue.qsize() < self._LOW:
+                self._resume()
+            if self._error is not None:
+                continue  # keep draining so the connection stays in step
+            try:
+                result = self._write(data)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:
+                self._error = exc
+                self._resume()
+        if self._error is not None:
+            raise self._error

@@ -52,6 +52,7 @@ from .exceptions import (
     ProtocolError,
 )
 from .record import Record, RecordMapping
+from .sqltext import replace_numbered_params
 from .types import TypeRegistry
 
 T = TypeVar("T")
@@ -384,14 +385,16 @@ class Session:
         assert isinstance(done, SimpleQuery)
         return done
 
-    def prepare_flow(self, sql: str, *, named: bool | None = None) -> Flow[PreparedState]:
+    def prepare_flow(
+        self, sql: str, *, named: bool | None = None, param_oids: Sequence[int] = ()
+    ) -> Flow[PreparedState]:
         """Parse and describe ``sql``; named unless the strategy forbids it."""
         use_name = self.use_named_statements if named is None else (
             named and self.use_named_statements
         )
         name = self.new_statement_name() if use_name else ""
         op = Extended()
-        op.parse(name, sql)
+        op.parse(name, sql, list(param_oids))
         op.describe_statement(name)
         done = yield self._with_closes(op)
         if done.error is not None:
@@ -568,6 +571,32 @@ class Session:
                 raise _stale_error(done.error) from done.error
             raise done.error
         return result
+
+    def inline_arguments_flow(self, sql: str, args: Sequence[Any]) -> Flow[str]:
+        """Write ``args`` into ``sql`` as literals, for statements that cannot
+        take parameters (COPY).
+
+        The server makes the literals: ``quote_nullable`` of each argument,
+        bound with the type the statement gives its parameter, plus a cast
+        to that type.  Only ``$n`` outside literals and comments is replaced.
+        """
+        target = yield from self.prepare_flow(sql, named=False)
+        count = len(target.param_oids)
+        if count != len(args):
+            raise _argument_count_error(count, len(args))
+        selects = ", ".join(
+            f"quote_nullable(${i}) || '::' || ${count + i}::regtype::text"
+            for i in range(1, count + 1)
+        )
+        oids = [*target.param_oids, *([2206] * count)]  # regtype for the casts
+        quoting = yield from self.prepare_flow(f"SELECT {selects}", named=False,
+                                               param_oids=oids)
+        result = yield from self.execute_prepared_flow(
+            quoting, [*args, *target.param_oids]
+        )
+        assert result is not None and result.rows
+        literals = [str(value) for value in result.rows[0]]
+        return replace_numbered_params(sql, literals)
 
     # -- server-side cursors (named portals; they live until the transaction ends)
 

@@ -38,6 +38,8 @@ class AsyncioDriver(asyncio.Protocol):
         self.on_events: Callable[[list[Any]], None] | None = None
         self.on_lost: Callable[[], None] | None = None
         self.lost = loop.create_future()
+        self._write_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
 
     # -- asyncio.Protocol --------------------------------------------------
 
@@ -83,10 +85,37 @@ class AsyncioDriver(asyncio.Protocol):
         if self.engine.events:
             self._deliver_events()
         self._wake_idle()
+        self._wake_drain()
         if not self.lost.done():
             self.lost.set_result(None)
         if self.on_lost is not None:
             self.on_lost()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        self._wake_drain()
+
+    def _wake_drain(self) -> None:
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def write_raw(self, data: bytes) -> None:
+        """Send bytes that are not an operation's messages (COPY data)."""
+        if self.transport is None or self.transport.is_closing():
+            raise ConnectionDoesNotExistError("the connection is closed") from self.engine.close_error
+        self.transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait while the transport's write buffer is above its high-water mark."""
+        if self._write_paused and not self.is_closed():
+            waiter: asyncio.Future[None] = self.loop.create_future()
+            self._drain_waiters.append(waiter)
+            await waiter
 
     def _complete(self, completed: list[Operation]) -> None:
         waiters = self._waiters
