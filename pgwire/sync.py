@@ -15,6 +15,7 @@ thread its own connection when they use transactions.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
 import time
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
+from . import copy as copy_mod
 from .base import (
     ConnectionBase,
     PreparedStatementBase,
@@ -35,8 +37,10 @@ from .base import (
 from .connect_params import ConnectParams
 from .cursor import CursorState
 from .drivers.blocking import BlockingDriver, open_blocking
+from .engine import wire
+from .engine.copy import CopyIn, CopyOut
 from .engine.protocol import StatementResult
-from .exceptions import ConnectionDoesNotExistError, InterfaceError
+from .exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
 from .record import Record
 from .session import Flow, PreparedState
 from .types import TypeRegistry
@@ -212,6 +216,7 @@ class Connection(ConnectionBase):
         self._driver = driver
         self._init_base(driver.session, params, command_timeout)
         self._lock = threading.Lock()
+        self._copy_types: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, int]]] = {}
         driver.on_events = self._dispatch_events
         driver.on_lost = self._notify_terminated
         if driver.engine.events:  # notices sent during startup
@@ -262,7 +267,14 @@ class Connection(ConnectionBase):
             ) from self._engine.close_error
 
     def _run(self, flow: Flow[Any], timeout: float | None) -> Any:
-        """Run a flow with the connection to itself, honouring the timeout.
+        """Run a flow with the connection to itself, honouring the timeout."""
+        try:
+            return self._locked(lambda deadline: self._driver.run_flow(flow, deadline), timeout)
+        finally:
+            flow.close()
+
+    def _locked(self, body: Callable[[float | None], Any], timeout: float | None) -> Any:
+        """Run ``body(deadline)`` with the connection to itself.
 
         The timeout covers the whole call, waiting for the lock included.
         On timeout (or an interrupt such as KeyboardInterrupt) while the
@@ -272,23 +284,20 @@ class Connection(ConnectionBase):
         """
         timeout = self._timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            raise TimeoutError(f"timed out after {timeout} s waiting for the connection")
         try:
-            if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
-                raise TimeoutError(f"timed out after {timeout} s waiting for the connection")
+            self._check_open()
             try:
-                self._check_open()
-                try:
-                    return self._driver.run_flow(flow, deadline)
-                except BaseException as exc:
-                    if self._driver.busy:
-                        self._recover()
-                    if isinstance(exc, TimeoutError) and not exc.args:
-                        raise TimeoutError(f"the query timed out after {timeout} s") from None
-                    raise
-            finally:
-                self._lock.release()
+                return body(deadline)
+            except BaseException as exc:
+                if self._driver.busy:
+                    self._recover()
+                if isinstance(exc, TimeoutError) and not exc.args:
+                    raise TimeoutError(f"the query timed out after {timeout} s") from None
+                raise
         finally:
-            flow.close()
+            self._lock.release()
 
     def _recover(self) -> None:
         driver = self._driver
@@ -349,6 +358,111 @@ class Connection(ConnectionBase):
         check_record_class(record_class)
         state = self._run(self._session.prepare_flow(query), timeout)
         return PreparedStatement(self, state, record_class)
+
+    # -- COPY (see the asyncio methods of the same names) ----------------------
+
+    def copy_records_to_table(
+        self, table_name: str, *, records: Iterable[Sequence[Any]],
+        columns: Sequence[str] | None = None, schema_name: str | None = None,
+        timeout: float | None = None, where: str | None = None,
+    ) -> str:
+        """Copy Python records into a table with binary COPY; return the status."""
+        table = copy_mod.table_reference(table_name, schema_name)
+        key = (table, tuple(columns) if columns is not None else None)
+        column_types = self._copy_types.get(key)
+        if column_types is None:
+            column_types = self._run(
+                copy_mod.column_types_flow(self._session, table, columns), timeout
+            )
+            self._copy_types[key] = column_types
+        encoder = copy_mod.RecordEncoder(self._session, column_types)
+        sql = copy_mod.copy_in_sql(table, [name for name, _ in column_types],
+                                   f" WITH (FORMAT {encoder.format})", where)
+
+        def chunks() -> Iterator[bytes]:
+            for record in records:
+                chunk = encoder.add(record)
+                if chunk:
+                    yield chunk
+            yield encoder.finish()
+
+        try:
+            return self._copy_in(sql, chunks(), timeout)
+        except PostgresError:
+            self._copy_types.pop(key, None)
+            raise
+
+    def copy_to_table(
+        self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,
+        schema_name: str | None = None, timeout: float | None = None,
+        where: str | None = None, **options: Any,
+    ) -> str:
+        """Copy data into a table from a path, a file object or an iterable of bytes."""
+        table = copy_mod.table_reference(table_name, schema_name)
+        sql = copy_mod.copy_in_sql(table, columns, copy_mod.copy_options(**options), where)
+        return self._copy_in(sql, _source_chunks(source), timeout)
+
+    def copy_from_table(
+        self, table_name: str, *, output: Any, columns: Sequence[str] | None = None,
+        schema_name: str | None = None, timeout: float | None = None, **options: Any,
+    ) -> str:
+        """Copy a table out to a path, a file object or a callable receiving bytes."""
+        table = copy_mod.table_reference(table_name, schema_name)
+        sql = copy_mod.copy_out_table_sql(table, columns, copy_mod.copy_options(**options))
+        return self._copy_out(sql, output, timeout)
+
+    def copy_from_query(
+        self, query: str, *args: Any, output: Any, timeout: float | None = None,
+        **options: Any,
+    ) -> str:
+        """Copy the result of a query out (arguments become server-made literals)."""
+        if args:
+            query = self._run(self._session.inline_arguments_flow(query, args), timeout)
+        sql = copy_mod.copy_out_query_sql(query, copy_mod.copy_options(**options))
+        return self._copy_out(sql, output, timeout)
+
+    def _copy_in(self, sql: str, chunks: Iterator[bytes], timeout: float | None) -> str:
+        driver = self._driver
+
+        def body(deadline: float | None) -> str:
+            op = CopyIn(sql)
+            driver.start(op, deadline)
+            driver.wait_until(lambda: op.ready or op.done, deadline)
+            try:
+                if not op.done:
+                    for chunk in chunks:
+                        if op.done:
+                            break  # the server failed: it ignores the rest anyway
+                        if chunk:
+                            driver.send_raw(wire.copy_data(chunk), deadline)
+                    if not op.done:
+                        driver.send_raw(wire.COPY_DONE_MESSAGE, deadline)
+            except BaseException as exc:
+                if not op.done and not driver.is_closed():
+                    # Abort the COPY with the reason; the server rolls it back.
+                    driver.send_raw(wire.copy_fail(f"{type(exc).__name__}: {exc}"[:1000]),
+                                    deadline)
+                raise
+            driver.wait_until(lambda: op.done, deadline)
+            if op.error is not None:
+                raise op.error
+            return op.status or ""
+
+        return self._locked(body, timeout)  # type: ignore[no-any-return]
+
+    def _copy_out(self, sql: str, output: Any, timeout: float | None) -> str:
+        driver = self._driver
+
+        def body(deadline: float | None) -> str:
+            with _open_output(output) as write:
+                op = CopyOut(sql, write)
+                driver.start(op, deadline)
+                driver.wait_until(lambda: op.done, deadline)
+            if op.error is not None:
+                raise op.error
+            return op.status or ""
+
+        return self._locked(body, timeout)  # type: ignore[no-any-return]
 
     def cursor(self, query: str, *args: Any, prefetch: int | None = None,
                timeout: float | None = None,
@@ -439,3 +553,43 @@ def connect(
         driver.close()
         raise
     return connection_class(driver, params, command_timeout=command_timeout)
+
+
+def _source_chunks(source: Any) -> Iterator[bytes]:
+    """Read a COPY source: a path, a file object, or an iterable of bytes."""
+    if copy_mod.is_path(source):
+        with open(source, "rb") as file:
+            while chunk := file.read(copy_mod.CHUNK_SIZE):
+                yield chunk
+        return
+    read = getattr(source, "read", None)
+    if read is not None:
+        while chunk := read(copy_mod.CHUNK_SIZE):
+            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        return
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        yield bytes(source)
+        return
+    if isinstance(source, Iterable) and not isinstance(source, str):
+        for chunk in source:
+            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        return
+    raise InterfaceError(
+        f"COPY source must be a path, a file object or an iterable of bytes, got {source!r}"
+    )
+
+
+@contextlib.contextmanager
+def _open_output(output: Any) -> Iterator[Callable[[bytes], Any]]:
+    """The write function for a COPY output: a path, a file object or a callable."""
+    if copy_mod.is_path(output):
+        with open(output, "wb") as file:
+            yield file.write
+    elif hasattr(output, "write"):
+        yield output.write
+    elif callable(output):
+        yield output
+    else:
+        raise InterfaceError(
+            f"COPY output must be a path, a file object or a callable, got {output!r}"
+        )

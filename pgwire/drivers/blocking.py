@@ -144,6 +144,25 @@ class BlockingDriver:
                     return
                 view = view[sent:]
 
+    def start(self, op: Operation, deadline: float | None) -> None:
+        """Send an operation without waiting for its completion."""
+        self._require_socket()
+        self.engine.send(op)
+        self._send_all(self.engine.data_to_send(), deadline)
+
+    def send_raw(self, data: bytes, deadline: float | None) -> None:
+        """Send bytes that are not an operation's messages (COPY data)."""
+        self._require_socket()
+        self._send_all(data, deadline)
+
+    def wait_until(self, condition: Callable[[], bool], deadline: float | None) -> None:
+        """Read until ``condition()`` holds (or the connection is lost)."""
+        while not condition():
+            self._receive(deadline)
+            out = self.engine.data_to_send()
+            if out and self.sock is not None:
+                self._send_all(out, deadline)
+
     def run(self, op: Operation, deadline: float | None = None) -> Operation:
         """Send one operation and wait until it completes."""
         self._require_socket()
