@@ -33,6 +33,7 @@ from .engine import wire
 from .engine.copy import CopyIn, CopyOut
 from .engine.protocol import StatementResult
 from .exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
+from .pipeline import Pipeline
 from .record import Record
 from .session import Flow, PreparedState
 from .transaction import Transaction
@@ -95,6 +96,7 @@ class Connection(ConnectionBase):
         self._recovery: asyncio.Task[None] | None = None
         self._listener_tasks: set[asyncio.Task[Any]] = set()
         self._copy_types: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, int]]] = {}
+        self._pipeline_task: asyncio.Task[Any] | None = None
         driver.on_events = self._dispatch_events
         driver.on_lost = self._notify_terminated
         if driver.engine.events:  # notices sent during startup
@@ -152,6 +154,29 @@ class Connection(ConnectionBase):
         finally:
             flow.close()
 
+    def pipeline(self) -> Pipeline:
+        """Pipeline mode: ``async with conn.pipeline() as p:`` then ``p.fetch(...)``
+        etc. return futures resolved at ``p.sync()`` or the end of the block
+        (see :mod:`pgwire.pipeline`)."""
+        return Pipeline(self)
+
+    async def _enter_pipeline(self) -> None:
+        if self._pipeline_task is not None and self._pipeline_task is asyncio.current_task():
+            raise InterfaceError("a pipeline is already open on this connection")
+        await self._lock.acquire()
+        try:
+            if self._recovery is not None:
+                await asyncio.shield(self._recovery)
+            self._check_open()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._pipeline_task = asyncio.current_task()
+
+    def _exit_pipeline(self) -> None:
+        self._pipeline_task = None
+        self._lock.release()
+
     async def _locked(self, body: Callable[[], Awaitable[T]], timeout: float | None) -> T:
         """Run ``body`` with the connection to itself, honouring the timeout.
 
@@ -161,6 +186,10 @@ class Connection(ConnectionBase):
         operation runs) until the server has answered, so no later request
         can receive a stale result.
         """
+        if self._pipeline_task is not None and self._pipeline_task is asyncio.current_task():
+            raise InterfaceError(
+                "the connection is in pipeline mode: queue statements on the pipeline object"
+            )
         timeout = self._timeout(timeout)
         if timeout is None:
             return await self._run_locked(body)

@@ -48,6 +48,7 @@ from .exceptions import (
     InterfaceError,
     InvalidCachedStatementError,
     OutdatedSchemaCacheError,
+    PipelineAbortedError,
     PostgresError,
     ProtocolError,
 )
@@ -432,12 +433,10 @@ class Session:
         max_rows: int = 0,
         parse: bool = True,
         portal: str = "",
+        bind: bytes | None = None,
     ) -> StatementResult:
-        if state.registry_version != self.registry.version:
-            # A codec was replaced (say, the JSON decoder) after this
-            # statement was described.
-            state.build_codecs(self.registry, self.record_class)
-        bind = state.encode_bind(portal, args, self.registry)
+        if bind is None:
+            bind = self._bind_message(state, args, portal)
         if state.name:
             op.bind_raw(bind)
             codec = state.row_codec
@@ -449,6 +448,13 @@ class Session:
         op.bind_raw(bind)
         op.describe_portal(portal, self._portal_decoder_factory(state))
         return op.execute(portal, max_rows)
+
+    def _bind_message(self, state: PreparedState, args: Sequence[Any], portal: str = "") -> bytes:
+        if state.registry_version != self.registry.version:
+            # A codec was replaced (say, the JSON decoder) after this
+            # statement was described.
+            state.build_codecs(self.registry, self.record_class)
+        return state.encode_bind(portal, args, self.registry)
 
     def _portal_decoder_factory(
         self, state: PreparedState
@@ -598,6 +604,101 @@ class Session:
         literals = [str(value) for value in result.rows[0]]
         return replace_numbered_params(sql, literals)
 
+    # -- pipelines ---------------------------------------------------------------
+
+    def pipeline_flow(
+        self, items: list[tuple[str, list[Sequence[Any]], int]]
+    ) -> Flow[list[list[StatementResult] | BaseException]]:
+        """Run queued statements with one Sync: ``(sql, argument tuples, max_rows)``.
+
+        Statements not yet described are described first, all in one round
+        trip; then every statement is bound and executed in one write.  The
+        outcome of each item is its results, or the exception that failed
+        it; items after a failure get a PipelineAbortedError, as the server
+        skipped them (everything up to Sync is one implicit transaction).
+        """
+        outcomes: list[list[StatementResult] | BaseException] = []
+        states: dict[str, PreparedState] = {}
+        cache = self.cache if self.use_named_statements else self.descriptions
+        unknown: list[str] = []
+        for sql, _, _ in items:
+            known = cache.get(sql)
+            if known is not None:
+                states[sql] = known
+            elif sql not in unknown:
+                unknown.append(sql)
+        failure: BaseException | None = None
+        stop = len(items)
+        if unknown:
+            op = Extended()
+            names = []
+            for sql in unknown:
+                name = self.new_statement_name() if self.use_named_statements else ""
+                op.parse(name, sql)
+                op.describe_statement(name)
+                names.append(name)
+            done = yield self._with_closes(op)
+            assert isinstance(done, Extended)
+            for sql, name, (oids, columns) in zip(unknown, names, done.descriptions):
+                state = PreparedState(name, sql, oids, columns, self.registry, self.record_class)
+                states[sql] = state
+                if name:
+                    for old in self.cache.put(state):
+                        self.forget_statement(old)
+                else:
+                    self.descriptions.put(state)
+            if done.error is not None:
+                failure = done.error
+                failed_sql = unknown[len(done.descriptions)]
+                stop = next(i for i, item in enumerate(items) if item[0] == failed_sql)
+        op = Extended()
+        per_item: list[list[StatementResult]] = []
+        for index, (sql, arg_list, max_rows) in enumerate(items[:stop]):
+            state = states[sql]
+            try:
+                # Encode every argument tuple before writing any, so a bad
+                # one leaves nothing of its item in the batch.
+                binds = [self._bind_message(state, args) for args in arg_list]
+            except (DataError, InterfaceError) as exc:
+                # The item fails and the rest is aborted, as a server error
+                # would do; the items before it still run.
+                failure, stop = exc, index
+                break
+            per_item.append([
+                self._add_execute(op, state, args, max_rows, parse=k == 0, bind=bind)
+                for k, (args, bind) in enumerate(zip(arg_list, binds))
+            ])
+        error: BaseException | None = None
+        if any(per_item):
+            done = yield self._with_closes(op)
+            error = done.error
+            if error is not None and self._is_stale(error):
+                for state in states.values():
+                    self._drop_cached(state)
+        cause: BaseException | None = None
+        for results in per_item:
+            if cause is not None:
+                outcomes.append(_aborted(cause))
+            elif error is not None and not all(
+                r.status is not None or r.suspended for r in results
+            ):
+                outcomes.append(error)  # the server failed here; it skipped the rest
+                cause = error
+            else:
+                outcomes.append(results)
+        if error is not None and cause is None and outcomes:
+            # Every statement completed but the batch still failed (a row
+            # that could not be decoded): the last one carries the error.
+            outcomes[-1] = cause = error
+        if len(outcomes) < len(items):
+            if cause is None:
+                assert failure is not None
+                outcomes.append(failure)  # its description or arguments failed
+                cause = failure
+            while len(outcomes) < len(items):
+                outcomes.append(_aborted(cause))
+        return outcomes
+
     # -- server-side cursors (named portals; they live until the transaction ends)
 
     def new_portal_name(self) -> str:
@@ -672,6 +773,14 @@ class Session:
     @staticmethod
     def _is_stale(error: BaseException) -> bool:
         return isinstance(error, InvalidCachedStatementError)
+
+
+def _aborted(cause: BaseException) -> PipelineAbortedError:
+    exc = PipelineAbortedError(
+        "not run: an earlier statement in the pipeline failed before the sync point"
+    )
+    exc.__cause__ = cause
+    return exc
 
 
 def _bind_formats_rejected(error: BaseException, result: StatementResult) -> bool:

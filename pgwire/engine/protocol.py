@@ -371,6 +371,7 @@ class Extended(Operation):
         "_executes",
         "_pending_portal_description",
         "param_oids",
+        "descriptions",
         "columns",
         "results",
         "_closed",
@@ -386,6 +387,9 @@ class Extended(Operation):
         self._executes: deque[StatementResult] = deque()
         self._pending_portal_description: StatementResult | None = None
         self.param_oids: list[int] | None = None
+        # Every statement description of the batch, in order: (parameter
+        # OIDs, columns or None).  param_oids/columns hold the last one.
+        self.descriptions: list[tuple[list[int], list[Column] | None]] = []
         self.columns: list[Column] | None = None
         self.results: list[StatementResult] = []
         self._closed = False
@@ -500,12 +504,11 @@ class Extended(Operation):
                 raise ProtocolError("RowDescription without Describe")
             target = self._describes.popleft()
             columns = parse_row_description(body) if kind == wire.ROW_DESCRIPTION else None
-            if isinstance(target, _StatementDescription):
+            if target is None or isinstance(target, _StatementDescription):
                 self.columns = columns
-                target = target.feeds
-            if target is None:
-                self.columns = columns
-            else:
+                self.descriptions.append((self.param_oids or [], columns))
+                target = target.feeds if target is not None else None
+            if target is not None:
                 target.columns = columns
                 if target.on_description is not None:
                     try:
@@ -519,7 +522,16 @@ class Extended(Operation):
         if kind == wire.READY_FOR_QUERY:
             return self._ready(body)
         if kind == wire.COPY_IN_RESPONSE:
-            engine.queue(wire.copy_fail("COPY FROM STDIN is not supported here"))
+            # The server ignores the Sync we already sent while it is in
+            # copy-in mode (PostgreSQL docs, "COPY Operations"), so after
+            # CopyFail another Sync is needed to end the error state.
+            engine.queue(
+                wire.copy_fail(
+                    "COPY FROM STDIN is not supported in a query or pipeline; "
+                    "use the copy_* methods"
+                )
+                + wire.SYNC
+            )
             return False
         if kind in (wire.COPY_OUT_RESPONSE, wire.COPY_DATA, wire.COPY_DONE):
             return False

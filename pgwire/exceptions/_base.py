@@ -37,6 +37,7 @@ __all__ = [
     "UnsupportedClientFeatureError",
     "UnsupportedServerFeatureError",
     "InternalClientError",
+    "PipelineAbortedError",
     "ProtocolError",
     "OutdatedSchemaCacheError",
     "TargetServerAttributeNotMatched",
@@ -312,6 +313,11 @@ class UnsupportedServerFeatureError(InterfaceError):
 
 class InternalClientError(InterfaceError):
     """An unexpected condition inside the driver."""
+
+
+class PipelineAbortedError(InterfaceError):
+    """A statement queued in a pipeline was not run: an earlier statement
+    before the same sync point failed (its error is ``__cause__``)."""
 
 
 class ProtocolError(InternalClientError):
