@@ -223,3 +223,38 @@ class Pipeline:
         finally:
             self._queue.closed = True
             self._connection._exit_pipeline()
+
+
+class PendingResult:
+    """The result of a statement queued in a blocking pipeline.
+
+    ``result()`` gives the value (or raises the statement's error) once the
+    pipeline has synced; before that it raises InterfaceError.
+    """
+
+    __slots__ = ("_done", "_ok", "_value")
+
+    def __init__(self) -> None:
+        self._done = False
+        self._ok = False
+        self._value: Any = None
+
+    def done(self) -> bool:
+        return self._done
+
+    def result(self) -> Any:
+        if not self._done:
+            raise InterfaceError("the pipeline has not synced yet: call sync() or leave the block")
+        if not self._ok:
+            raise self._value
+        return self._value
+
+    def exception(self) -> BaseException | None:
+        if not self._done:
+            raise InterfaceError("the pipeline has not synced yet: call sync() or leave the block")
+        return None if self._ok else self._value
+
+
+def settle_pending(pending: PendingResult, ok: bool, value: Any) -> None:
+    if not pending._done:
+        pending._done, pending._ok, pending._value = True, ok, value

@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from . import copy as copy_mod
+from . import pipeline as pl
 from .base import (
     ConnectionBase,
     PreparedStatementBase,
@@ -39,13 +40,14 @@ from .cursor import CursorState
 from .drivers.blocking import BlockingDriver, open_blocking
 from .engine import wire
 from .engine.copy import CopyIn, CopyOut
-from .engine.protocol import StatementResult
+from .engine.protocol import Extended, StatementResult
 from .exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
+from .pipeline import PendingResult, PipelineQueue
 from .record import Record
 from .session import Flow, PreparedState
 from .types import TypeRegistry
 
-__all__ = ["Connection", "Cursor", "PreparedStatement", "Transaction", "connect"]
+__all__ = ["Connection", "Cursor", "Pipeline", "PreparedStatement", "Transaction", "connect"]
 
 # How long to wait for the server to answer after a cancel request before
 # giving the connection up.
@@ -167,6 +169,76 @@ def _skip_row(body: bytes) -> None:
     return None
 
 
+class Pipeline:
+    """A pipeline on a blocking connection (see :mod:`pgwire.pipeline`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._queue = PipelineQueue()
+        self._pendings: list[PendingResult] = []
+        self._entered = False
+
+    def _add(self, sql: str, item: tuple[list[Sequence[Any]], int, Any]) -> PendingResult:
+        if not self._entered:
+            raise InterfaceError("use the pipeline inside 'with conn.pipeline()'")
+        arg_list, max_rows, shaper = item
+        self._queue.add(sql, arg_list, max_rows, shaper)
+        pending = PendingResult()
+        self._pendings.append(pending)
+        return pending
+
+    def execute(self, query: str, *args: Any) -> PendingResult:
+        return self._add(query, pl.execute_item(args))
+
+    def fetch(self, query: str, *args: Any,
+              record_class: type[Record] | None = None) -> PendingResult:
+        return self._add(query, pl.fetch_item(args, record_class))
+
+    def fetchrow(self, query: str, *args: Any,
+                 record_class: type[Record] | None = None) -> PendingResult:
+        return self._add(query, pl.fetchrow_item(args, record_class))
+
+    def fetchval(self, query: str, *args: Any, column: int | str = 0) -> PendingResult:
+        return self._add(query, pl.fetchval_item(args, column))
+
+    def executemany(self, query: str, args: Iterable[Sequence[Any]]) -> PendingResult:
+        return self._add(query, pl.executemany_item(args))
+
+    def sync(self) -> None:
+        """Send what is queued with one Sync and settle its pending results."""
+        items, shapers = self._queue.take()
+        pendings, self._pendings = self._pendings, []
+        if not items:
+            return
+        conn = self._connection
+        try:
+            outcomes = conn._driver.run_flow(conn._session.pipeline_flow(items))
+        except BaseException as exc:
+            if conn._driver.busy:
+                conn._recover()
+            for pending in pendings:
+                pl.settle_pending(pending, False, exc)
+            raise
+        first_error = pl.resolve(pendings, shapers, outcomes, pl.settle_pending)
+        if first_error is not None:
+            raise first_error
+
+    def __enter__(self) -> Pipeline:
+        self._connection._enter_pipeline()
+        self._entered = True
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        try:
+            if exc_type is None:
+                self.sync()
+            else:
+                self._queue.take()  # the block failed: unsent statements are dropped
+        finally:
+            self._queue.closed = True
+            self._connection._exit_pipeline()
+
+
 class PreparedStatement(PreparedStatementBase):
     """A statement prepared on one blocking connection."""
 
@@ -217,6 +289,7 @@ class Connection(ConnectionBase):
         self._init_base(driver.session, params, command_timeout)
         self._lock = threading.Lock()
         self._copy_types: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, int]]] = {}
+        self._pipeline_thread: int | None = None
         driver.on_events = self._dispatch_events
         driver.on_lost = self._notify_terminated
         if driver.engine.events:  # notices sent during startup
@@ -273,6 +346,27 @@ class Connection(ConnectionBase):
         finally:
             flow.close()
 
+    def pipeline(self) -> Pipeline:
+        """Pipeline mode: ``with conn.pipeline() as p:`` then ``p.fetch(...)``
+        etc. return pending results settled at ``p.sync()`` or the end of
+        the block (see :mod:`pgwire.pipeline`)."""
+        return Pipeline(self)
+
+    def _enter_pipeline(self) -> None:
+        if self._pipeline_thread == threading.get_ident():
+            raise InterfaceError("a pipeline is already open on this connection")
+        self._lock.acquire()
+        try:
+            self._check_open()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._pipeline_thread = threading.get_ident()
+
+    def _exit_pipeline(self) -> None:
+        self._pipeline_thread = None
+        self._lock.release()
+
     def _locked(self, body: Callable[[float | None], Any], timeout: float | None) -> Any:
         """Run ``body(deadline)`` with the connection to itself.
 
@@ -282,6 +376,10 @@ class Connection(ConnectionBase):
         the server has answered, so the next call gets its own result; if the
         server does not answer, the connection is closed.
         """
+        if self._pipeline_thread == threading.get_ident():
+            raise InterfaceError(
+                "the connection is in pipeline mode: queue statements on the pipeline object"
+            )
         timeout = self._timeout(timeout)
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
@@ -480,6 +578,61 @@ class Connection(ConnectionBase):
                     deferrable: bool = False) -> Transaction:
         """A transaction block; nested blocks become savepoints."""
         return Transaction(self, isolation, readonly, deferrable)
+
+    # -- for pgwire.dbapi ----------------------------------------------------
+
+    def _execute_result(self, query: str, args: Sequence[Any], *,
+                        timeout: float | None = None) -> StatementResult:
+        """Run one statement; return its command tag, rows and columns together.
+
+        A statement run under its cached name is not described again, so
+        its result comes back without columns (unlike an unnamed one's):
+        they are filled in from the cached description, inside the flow,
+        where no other thread can evict it meanwhile.
+        """
+        session = self._session
+
+        def flow() -> Flow[StatementResult]:
+            result = yield from session.execute_flow(query, args)
+            if result.columns is None:
+                state = session.cache.get(query)
+                if state is not None:
+                    result.columns = state.columns
+            return result
+
+        return self._run(flow(), timeout)  # type: ignore[no-any-return]
+
+    def _executemany_results(self, command: str, args: Iterable[Sequence[Any]], *,
+                             timeout: float | None = None) -> list[StatementResult]:
+        """:meth:`executemany`, returning the result (command tag) of each execution."""
+        session = self._session
+
+        def flow() -> Flow[list[StatementResult]]:
+            inner = session.executemany_flow(command, args)
+            results: list[StatementResult] = []
+            try:
+                op = next(inner)
+                while True:
+                    # The batch's results are listed as it is built; their
+                    # command tags are filled in by the time it is done.
+                    if isinstance(op, Extended):
+                        results.extend(op.results)
+                    op = inner.send((yield op))
+            except StopIteration:
+                return results
+            finally:
+                inner.close()
+
+        return self._run(flow(), timeout)  # type: ignore[no-any-return]
+
+    def _script_results(self, script: str, *,
+                        timeout: float | None = None) -> list[StatementResult]:
+        """Run ``script`` (simple query protocol); return every statement's result.
+
+        Rows are the raw text values (a list of ``bytes`` or None per row).
+        """
+        op = self._run(self._session.simple_query_flow(script), timeout)
+        return op.results  # type: ignore[no-any-return]
 
     # -- closing -------------------------------------------------------------
 
