@@ -95,7 +95,7 @@ class Connection(ConnectionBase):
         self._lock = asyncio.Lock()
         self._recovery: asyncio.Task[None] | None = None
         self._listener_tasks: set[asyncio.Task[Any]] = set()
-        self._copy_types: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, int]]] = {}
+        self._copy_types: copy_mod.TypesCache = {}
         self._pipeline_task: asyncio.Task[Any] | None = None
         driver.on_events = self._dispatch_events
         driver.on_lost = self._notify_terminated
@@ -302,17 +302,9 @@ class Connection(ConnectionBase):
         Records are encoded one by one into a buffer sent in chunks of about
         512 KiB, so an iterable (or async iterable) of any size is streamed.
         """
-        table = copy_mod.table_reference(table_name, schema_name)
-        key = (table, tuple(columns) if columns is not None else None)
-        column_types = self._copy_types.get(key)
-        if column_types is None:
-            column_types = await self._run(
-                copy_mod.column_types_flow(self._session, table, columns), timeout
-            )
-            self._copy_types[key] = column_types
-        encoder = copy_mod.RecordEncoder(self._session, column_types)
-        sql = copy_mod.copy_in_sql(table, [name for name, _ in column_types],
-                                   f" WITH (FORMAT {encoder.format})", where)
+        encoder, sql, key = await self._run(copy_mod.records_copy_flow(
+            self._session, self._copy_types, table_name, columns, schema_name, where
+        ), timeout)
 
         async def chunks() -> AsyncIterator[bytes]:
             if isinstance(records, AsyncIterable):
@@ -385,8 +377,8 @@ class Connection(ConnectionBase):
             op.on_ready = lambda: None if ready.done() else ready.set_result(None)
             done = driver.submit(op)
             waiters: list[asyncio.Future[Any]] = [ready, done]
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
                 if not op.done:
                     async for chunk in chunks:
                         if op.done:
@@ -395,13 +387,16 @@ class Connection(ConnectionBase):
                             driver.write_raw(wire.copy_data(chunk))
                             await driver.drain()
                     if not op.done:
-                        driver.write_raw(wire.COPY_DONE_MESSAGE)
+                        driver.write_raw(op.end())
             except BaseException as exc:
-                if not op.done and not driver.is_closed():
-                    # Abort the COPY with the reason; the server rolls it back.
-                    driver.write_raw(wire.copy_fail(f"{type(exc).__name__}: {exc}"[:1000]))
-                    if not isinstance(exc, asyncio.CancelledError):
-                        await asyncio.wait([done])
+                # Abort with the reason (the server rolls the COPY back): now
+                # if the server waits for data, else as soon as it does.
+                op.abort(driver.engine, f"{type(exc).__name__}: {exc}")
+                out = driver.engine.data_to_send()
+                if out and not driver.is_closed():
+                    driver.write_raw(out)
+                if not isinstance(exc, asyncio.CancelledError):
+                    await asyncio.wait([done])
                 raise
             finally:
                 aclose = getattr(chunks, "aclose", None)
@@ -525,36 +520,21 @@ async def connect(
 
 
 async def _source_chunks(source: Any) -> AsyncIterator[bytes]:
-    """Read a COPY source: a path, a file object, or an iterable of bytes."""
-    loop = asyncio.get_running_loop()
-    if copy_mod.is_path(source):
-        with open(source, "rb") as file:
-            while chunk := await loop.run_in_executor(None, file.read, copy_mod.CHUNK_SIZE):
-                yield chunk
+    """Read a COPY source: a path, a file object, or an (async) iterable of bytes."""
+    chunks = copy_mod.sync_source_chunks(source)
+    if chunks is not None:
+        loop = asyncio.get_running_loop()
+        # Reading a file may block: do it off the event loop.
+        while chunk := await loop.run_in_executor(None, next, chunks, b""):
+            yield chunk
         return
     read = getattr(source, "read", None)
     if read is not None:
-        while True:
-            chunk = read(copy_mod.CHUNK_SIZE)
-            if inspect.isawaitable(chunk):
-                chunk = await chunk
-            if not chunk:
-                return
-            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
-    if isinstance(source, AsyncIterable):
-        async for chunk in source:
-            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        while chunk := await read(copy_mod.CHUNK_SIZE):
+            yield copy_mod.as_bytes(chunk)
         return
-    if isinstance(source, Iterable) and not isinstance(source, (bytes, str)):
-        for chunk in source:
-            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
-        return
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        yield bytes(source)
-        return
-    raise InterfaceError(
-        f"COPY source must be a path, a file object or an iterable of bytes, got {source!r}"
-    )
+    async for chunk in source:
+        yield copy_mod.as_bytes(chunk)
 
 
 class _CopySink:
@@ -574,17 +554,11 @@ class _CopySink:
         self._file: Any = None
         self._paused = False
         self._error: BaseException | None = None
-        if copy_mod.is_path(output):
+        write = copy_mod.output_writer(output)
+        if write is None:
             self._file = open(output, "wb")  # noqa: SIM115 - closed in __exit__
-            self._write: Callable[[bytes], Any] = self._file.write
-        elif hasattr(output, "write"):
-            self._write = output.write
-        elif callable(output):
-            self._write = output
-        else:
-            raise InterfaceError(
-                f"COPY output must be a path, a file object or a callable, got {output!r}"
-            )
+            write = self._file.write
+        self._write: Callable[[bytes], Any] = write
 
     def __enter__(self) -> _CopySink:
         return self

@@ -10,9 +10,10 @@ binary encoder make the whole COPY use the text format instead.
 
 from __future__ import annotations
 
+import inspect
 import os
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from .base import quote_ident
@@ -134,6 +135,77 @@ def column_types_flow(
     if missing:
         raise InterfaceError(f"table {table} has no column(s): {', '.join(missing)}")
     return [(c, by_name[c]) for c in columns]
+
+
+TypesCache = dict[tuple[str, tuple[str, ...] | None], list[tuple[str, int]]]
+
+
+def records_copy_flow(
+    session: Session, types_cache: TypesCache, table_name: str,
+    columns: Sequence[str] | None, schema_name: str | None, where: str | None,
+) -> Flow[tuple[RecordEncoder, str, tuple[str, tuple[str, ...] | None]]]:
+    """Prepare copy_records_to_table: the encoder, the COPY statement and the
+    cache key of the column types (looked up once per table and columns)."""
+    table = table_reference(table_name, schema_name)
+    key = (table, tuple(columns) if columns is not None else None)
+    column_types = types_cache.get(key)
+    if column_types is None:
+        column_types = yield from column_types_flow(session, table, columns)
+        types_cache[key] = column_types
+    encoder = RecordEncoder(session, column_types)
+    sql = copy_in_sql(table, [name for name, _ in column_types],
+                      f" WITH (FORMAT {encoder.format})", where)
+    return encoder, sql, key
+
+
+def sync_source_chunks(source: Any) -> Iterator[bytes] | None:
+    """Chunks of a COPY source that can be read without awaiting: a path, a
+    file object with a plain ``read``, bytes, or an iterable of bytes.
+    None for sources that need awaiting (async iterables, async ``read``)."""
+    if is_path(source):
+        return _file_chunks(source)
+    read = getattr(source, "read", None)
+    if read is not None:
+        if inspect.iscoroutinefunction(read):
+            return None
+        return _reader_chunks(read)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return iter([bytes(source)])
+    if isinstance(source, Iterable) and not isinstance(source, str):
+        return (as_bytes(chunk) for chunk in source)
+    if isinstance(source, AsyncIterable):
+        return None
+    raise InterfaceError(
+        f"COPY source must be a path, a file object or an iterable of bytes, got {source!r}"
+    )
+
+
+def _file_chunks(path: Any) -> Iterator[bytes]:
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK_SIZE):
+            yield chunk
+
+
+def _reader_chunks(read: Callable[[int], Any]) -> Iterator[bytes]:
+    while chunk := read(CHUNK_SIZE):
+        yield as_bytes(chunk)
+
+
+def as_bytes(chunk: Any) -> bytes:
+    return chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+
+
+def output_writer(output: Any) -> Callable[[bytes], Any] | None:
+    """The write function of a COPY output (None for a path: open it first)."""
+    if is_path(output):
+        return None
+    if hasattr(output, "write"):
+        return output.write  # type: ignore[no-any-return]
+    if callable(output):
+        return output  # type: ignore[no-any-return]
+    raise InterfaceError(
+        f"COPY output must be a path, a file object or a callable, got {output!r}"
+    )
 
 
 class RecordEncoder:

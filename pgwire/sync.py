@@ -288,7 +288,7 @@ class Connection(ConnectionBase):
         self._driver = driver
         self._init_base(driver.session, params, command_timeout)
         self._lock = threading.Lock()
-        self._copy_types: dict[tuple[str, tuple[str, ...] | None], list[tuple[str, int]]] = {}
+        self._copy_types: copy_mod.TypesCache = {}
         self._pipeline_thread: int | None = None
         driver.on_events = self._dispatch_events
         driver.on_lost = self._notify_terminated
@@ -465,17 +465,9 @@ class Connection(ConnectionBase):
         timeout: float | None = None, where: str | None = None,
     ) -> str:
         """Copy Python records into a table with binary COPY; return the status."""
-        table = copy_mod.table_reference(table_name, schema_name)
-        key = (table, tuple(columns) if columns is not None else None)
-        column_types = self._copy_types.get(key)
-        if column_types is None:
-            column_types = self._run(
-                copy_mod.column_types_flow(self._session, table, columns), timeout
-            )
-            self._copy_types[key] = column_types
-        encoder = copy_mod.RecordEncoder(self._session, column_types)
-        sql = copy_mod.copy_in_sql(table, [name for name, _ in column_types],
-                                   f" WITH (FORMAT {encoder.format})", where)
+        encoder, sql, key = self._run(copy_mod.records_copy_flow(
+            self._session, self._copy_types, table_name, columns, schema_name, where
+        ), timeout)
 
         def chunks() -> Iterator[bytes]:
             for record in records:
@@ -487,6 +479,7 @@ class Connection(ConnectionBase):
         try:
             return self._copy_in(sql, chunks(), timeout)
         except PostgresError:
+            # The table may have changed: look its columns up again next time.
             self._copy_types.pop(key, None)
             raise
 
@@ -498,7 +491,10 @@ class Connection(ConnectionBase):
         """Copy data into a table from a path, a file object or an iterable of bytes."""
         table = copy_mod.table_reference(table_name, schema_name)
         sql = copy_mod.copy_in_sql(table, columns, copy_mod.copy_options(**options), where)
-        return self._copy_in(sql, _source_chunks(source), timeout)
+        chunks = copy_mod.sync_source_chunks(source)
+        if chunks is None:
+            raise InterfaceError("the blocking API cannot read an asynchronous COPY source")
+        return self._copy_in(sql, chunks, timeout)
 
     def copy_from_table(
         self, table_name: str, *, output: Any, columns: Sequence[str] | None = None,
@@ -524,22 +520,23 @@ class Connection(ConnectionBase):
 
         def body(deadline: float | None) -> str:
             op = CopyIn(sql)
-            driver.start(op, deadline)
-            driver.wait_until(lambda: op.ready or op.done, deadline)
             try:
+                driver.start(op, deadline)
+                driver.wait_until(lambda: op.ready or op.done, deadline)
+                for chunk in chunks:
+                    if op.done:
+                        break  # the server failed: it ignores the rest anyway
+                    if chunk:
+                        driver.send_raw(wire.copy_data(chunk), deadline)
                 if not op.done:
-                    for chunk in chunks:
-                        if op.done:
-                            break  # the server failed: it ignores the rest anyway
-                        if chunk:
-                            driver.send_raw(wire.copy_data(chunk), deadline)
-                    if not op.done:
-                        driver.send_raw(wire.COPY_DONE_MESSAGE, deadline)
+                    driver.send_raw(op.end(), deadline)
             except BaseException as exc:
-                if not op.done and not driver.is_closed():
-                    # Abort the COPY with the reason; the server rolls it back.
-                    driver.send_raw(wire.copy_fail(f"{type(exc).__name__}: {exc}"[:1000]),
-                                    deadline)
+                # Abort with the reason (the server rolls the COPY back); the
+                # CopyFail goes out now or while the connection recovers.
+                op.abort(driver.engine, f"{type(exc).__name__}: {exc}")
+                out = driver.engine.data_to_send()
+                if out and not driver.is_closed():
+                    driver.send_raw(out, None)
                 raise
             driver.wait_until(lambda: op.done, deadline)
             if op.error is not None:
@@ -708,41 +705,12 @@ def connect(
     return connection_class(driver, params, command_timeout=command_timeout)
 
 
-def _source_chunks(source: Any) -> Iterator[bytes]:
-    """Read a COPY source: a path, a file object, or an iterable of bytes."""
-    if copy_mod.is_path(source):
-        with open(source, "rb") as file:
-            while chunk := file.read(copy_mod.CHUNK_SIZE):
-                yield chunk
-        return
-    read = getattr(source, "read", None)
-    if read is not None:
-        while chunk := read(copy_mod.CHUNK_SIZE):
-            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
-        return
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        yield bytes(source)
-        return
-    if isinstance(source, Iterable) and not isinstance(source, str):
-        for chunk in source:
-            yield chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
-        return
-    raise InterfaceError(
-        f"COPY source must be a path, a file object or an iterable of bytes, got {source!r}"
-    )
-
-
 @contextlib.contextmanager
 def _open_output(output: Any) -> Iterator[Callable[[bytes], Any]]:
     """The write function for a COPY output: a path, a file object or a callable."""
-    if copy_mod.is_path(output):
-        with open(output, "wb") as file:
-            yield file.write
-    elif hasattr(output, "write"):
-        yield output.write
-    elif callable(output):
-        yield output
-    else:
-        raise InterfaceError(
-            f"COPY output must be a path, a file object or a callable, got {output!r}"
-        )
+    write = copy_mod.output_writer(output)
+    if write is not None:
+        yield write
+        return
+    with open(output, "wb") as file:
+        yield file.write

@@ -37,7 +37,7 @@ def _copy_response(body: bytes) -> tuple[int, list[int]]:
 class CopyIn(Operation):
     """``COPY ... FROM STDIN``: wait for CopyInResponse, then take data."""
 
-    __slots__ = ("sql", "ready", "on_ready", "format", "status")
+    __slots__ = ("sql", "ready", "on_ready", "format", "status", "_abort_reason", "ended")
 
     def __init__(self, sql: str) -> None:
         super().__init__()
@@ -47,6 +47,25 @@ class CopyIn(Operation):
         self.on_ready: Callable[[], None] | None = None
         self.format = 0
         self.status: str | None = None
+        self._abort_reason: str | None = None
+        # CopyDone or CopyFail has been sent.
+        self.ended = False
+
+    def abort(self, engine: Engine, reason: str) -> None:
+        """Give the COPY up: CopyFail now if the server waits for data, or as
+        soon as it does (the caller may not be there to answer by then)."""
+        if self.ended or self.done:
+            return
+        if self.ready:
+            self.ended = True
+            engine.queue(wire.copy_fail(reason[:1000]))
+        else:
+            self._abort_reason = reason
+
+    def end(self) -> bytes:
+        """The CopyDone message, marking the data as complete."""
+        self.ended = True
+        return wire.COPY_DONE_MESSAGE
 
     def messages(self) -> bytes:
         return wire.query(self.sql)
@@ -62,6 +81,9 @@ class CopyIn(Operation):
                 raise ProtocolError("second CopyInResponse in one COPY")
             self.format, _ = _copy_response(body)
             self.ready = True
+            if self._abort_reason is not None:
+                self.ended = True
+                engine.queue(wire.copy_fail(self._abort_reason[:1000]))
             self._signal()
             return False
         if kind == wire.COMMAND_COMPLETE:
