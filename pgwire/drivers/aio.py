@@ -44,8 +44,9 @@ class AsyncioDriver(asyncio.Protocol):
     # -- asyncio.Protocol --------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not isinstance(asyncio.Transport): uvloop's transports implement
+        # the interface without subclassing it.
+        self.transport = transport  # type: ignore[assignment]
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             # Small request/response messages: Nagle's delay would cost a

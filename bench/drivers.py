@@ -1,0 +1,380 @@
+"""Driver adapters: the same few operations spelled in each driver's own API.
+
+Every adapter connects with TLS off (``ssl=False`` / ``sslmode=disable``)
+and uses the driver's idiomatic fast path:
+
+* pgwire and asyncpg: ``fetchval`` / ``fetch`` / ``executemany`` with ``$n``
+  parameters (named statements cached per connection, binary formats where
+  the driver picks them).
+* psycopg 3 (async and sync): one reused cursor, ``execute`` + ``fetchone`` /
+  ``fetchall``, ``executemany`` (which psycopg pipelines itself) inside a
+  transaction (as asyncpg's ``executemany`` is atomic); ``autocommit=True``
+  so each other statement is its own implicit transaction, as with asyncpg.
+  Defaults otherwise: ``%s`` parameters (psycopg picks text or binary per
+  type), text-format results, ``prepare_threshold=5`` (server-side prepared
+  from the 5th execution of a statement on).
+* pg8000: the native API, ``Connection.run`` with ``:name`` parameters; it
+  has no ``executemany``, so that workload runs a ``Connection.prepare``-d
+  statement once per row inside ``START TRANSACTION`` / ``COMMIT``.
+
+Each adapter only wraps calls; the timed loops live in ``worker.py``. Driver
+modules are imported lazily so a missing driver only fails its own rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from workloads import EXECUTEMANY_SQL, SELECT1_SQL
+
+ConnInfo = dict[str, Any]
+_A = TypeVar("_A", bound="AsyncClient")
+_S = TypeVar("_S", bound="SyncClient")
+Row = tuple[int, str, float, dt.datetime]
+
+
+def _to_percent_s(sql: str, nparams: int) -> str:
+    """``$1..$n`` -> ``%s`` (psycopg); highest number first so $10 is not hit by $1."""
+    for n in range(nparams, 0, -1):
+        sql = sql.replace(f"${n}", "%s")
+    return sql
+
+
+def _to_named(sql: str, names: Sequence[str]) -> str:
+    """``$1..$n`` -> ``:name`` (pg8000 native)."""
+    for n in range(len(names), 0, -1):
+        sql = sql.replace(f"${n}", f":{names[n - 1]}")
+    return sql
+
+
+def find_pgwire_sync_connect() -> Callable[..., Any] | None:
+    """pgwire's blocking ``connect`` (``pgwire.sync.connect`` or ``pgwire.connect_sync``), if any."""
+    import pgwire
+
+    try:
+        from pgwire import sync as pgwire_sync
+    except ImportError:
+        pass
+    else:
+        connect = getattr(pgwire_sync, "connect", None)
+        if callable(connect):
+            return connect  # type: ignore[no-any-return]
+
+    connect_sync = getattr(pgwire, "connect_sync", None)
+    return connect_sync if callable(connect_sync) else None
+
+
+# --------------------------------------------------------------------- async
+
+
+class AsyncClient:
+    """Base of the asyncio adapters: wraps one driver connection."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def open(cls: type[_A], info: ConnInfo) -> _A:
+        raise NotImplementedError
+
+    async def select1(self, i: int) -> Any:
+        raise NotImplementedError
+
+    async def fetch_all(self, sql: str) -> Sequence[Any]:
+        raise NotImplementedError
+
+    async def executemany(self, rows: list[Row]) -> None:
+        raise NotImplementedError
+
+    async def execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    async def scalar(self, sql: str) -> Any:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class _AsyncpgStyle(AsyncClient):
+    """pgwire and asyncpg share asyncpg's API."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self._fetchval = conn.fetchval
+        self._fetch = conn.fetch
+
+    async def select1(self, i: int) -> Any:
+        return await self._fetchval(SELECT1_SQL, i)
+
+    async def fetch_all(self, sql: str) -> Sequence[Any]:
+        return await self._fetch(sql)  # type: ignore[no-any-return]
+
+    async def executemany(self, rows: list[Row]) -> None:
+        await self._conn.executemany(EXECUTEMANY_SQL, rows)
+
+    async def execute(self, sql: str) -> None:
+        await self._conn.execute(sql)
+
+    async def scalar(self, sql: str) -> Any:
+        return await self._fetchval(sql)
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+
+class PgwireAsync(_AsyncpgStyle):
+    """``pgwire.connect`` (asyncpg-compatible API)."""
+
+    @classmethod
+    async def open(cls: type[_A], info: ConnInfo) -> _A:
+        import pgwire
+
+        return cls(await pgwire.connect(**info, ssl=False))
+
+
+class Asyncpg(_AsyncpgStyle):
+    """``asyncpg.connect``."""
+
+    @classmethod
+    async def open(cls: type[_A], info: ConnInfo) -> _A:
+        import asyncpg
+
+        return cls(await asyncpg.connect(**info, ssl=False))
+
+
+def _psycopg_kwargs(info: ConnInfo) -> dict[str, Any]:
+    kwargs = {
+        "host": info["host"],
+        "port": info["port"],
+        "user": info["user"],
+        "dbname": info["database"],
+        "sslmode": "disable",
+        "autocommit": True,
+    }
+    if info.get("password"):
+        kwargs["password"] = info["password"]
+    return kwargs
+
+
+_PSYCOPG_SELECT1 = _to_percent_s(SELECT1_SQL, 1)
+_PSYCOPG_EXECUTEMANY = _to_percent_s(EXECUTEMANY_SQL, 4)
+
+
+class PsycopgAsync(AsyncClient):
+    """``psycopg.AsyncConnection`` with one reused cursor."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self._cur = conn.cursor()
+
+    @classmethod
+    async def open(cls: type[_A], info: ConnInfo) -> _A:
+        import psycopg
+
+        return cls(await psycopg.AsyncConnection.connect(**_psycopg_kwargs(info)))
+
+    async def select1(self, i: int) -> Any:
+        cur = self._cur
+        await cur.execute(_PSYCOPG_SELECT1, (i,))
+        row = await cur.fetchone()
+        return row[0]
+
+    async def fetch_all(self, sql: str) -> Sequence[Any]:
+        cur = self._cur
+        await cur.execute(sql)
+        return await cur.fetchall()  # type: ignore[no-any-return]
+
+    async def executemany(self, rows: list[Row]) -> None:
+        async with self._conn.transaction():
+            await self._cur.executemany(_PSYCOPG_EXECUTEMANY, rows)
+
+    async def execute(self, sql: str) -> None:
+        await self._cur.execute(sql)
+
+    async def scalar(self, sql: str) -> Any:
+        await self._cur.execute(sql)
+        return (await self._cur.fetchone())[0]
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+
+# ---------------------------------------------------------------------- sync
+
+
+class SyncClient:
+    """Base of the blocking adapters: wraps one driver connection."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    @classmethod
+    def open(cls: type[_S], info: ConnInfo) -> _S:
+        raise NotImplementedError
+
+    def select1(self, i: int) -> Any:
+        raise NotImplementedError
+
+    def fetch_all(self, sql: str) -> Sequence[Any]:
+        raise NotImplementedError
+
+    def executemany(self, rows: list[Row]) -> None:
+        raise NotImplementedError
+
+    def execute(self, sql: str) -> None:
+        raise NotImplementedError
+
+    def scalar(self, sql: str) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class PgwireSync(SyncClient):
+    """pgwire's blocking API: the async method names, blocking."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self._fetchval = conn.fetchval
+        self._fetch = conn.fetch
+
+    @classmethod
+    def open(cls: type[_S], info: ConnInfo) -> _S:
+        connect = find_pgwire_sync_connect()
+        if connect is None:
+            raise RuntimeError("this pgwire has no blocking API (pgwire.sync / connect_sync)")
+        return cls(connect(**info, ssl=False))
+
+    def select1(self, i: int) -> Any:
+        return self._fetchval(SELECT1_SQL, i)
+
+    def fetch_all(self, sql: str) -> Sequence[Any]:
+        return self._fetch(sql)  # type: ignore[no-any-return]
+
+    def executemany(self, rows: list[Row]) -> None:
+        self._conn.executemany(EXECUTEMANY_SQL, rows)
+
+    def execute(self, sql: str) -> None:
+        self._conn.execute(sql)
+
+    def scalar(self, sql: str) -> Any:
+        return self._fetchval(sql)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class PsycopgSync(SyncClient):
+    """``psycopg.Connection`` with one reused cursor."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self._cur = conn.cursor()
+
+    @classmethod
+    def open(cls: type[_S], info: ConnInfo) -> _S:
+        import psycopg
+
+        return cls(psycopg.connect(**_psycopg_kwargs(info)))
+
+    def select1(self, i: int) -> Any:
+        cur = self._cur
+        cur.execute(_PSYCOPG_SELECT1, (i,))
+        return cur.fetchone()[0]
+
+    def fetch_all(self, sql: str) -> Sequence[Any]:
+        cur = self._cur
+        cur.execute(sql)
+        return cur.fetchall()  # type: ignore[no-any-return]
+
+    def executemany(self, rows: list[Row]) -> None:
+        with self._conn.transaction():
+            self._cur.executemany(_PSYCOPG_EXECUTEMANY, rows)
+
+    def execute(self, sql: str) -> None:
+        self._cur.execute(sql)
+
+    def scalar(self, sql: str) -> Any:
+        self._cur.execute(sql)
+        return self._cur.fetchone()[0]
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+_PG8000_NAMES = ("a", "b", "c", "d")
+_PG8000_SELECT1 = _to_named(SELECT1_SQL, ("x",))
+_PG8000_EXECUTEMANY = _to_named(EXECUTEMANY_SQL, _PG8000_NAMES)
+
+
+class Pg8000(SyncClient):
+    """``pg8000.native.Connection`` (no TLS: ``ssl_context=None``)."""
+
+    def __init__(self, conn: Any) -> None:
+        super().__init__(conn)
+        self._run = conn.run
+        self._insert: Any = None
+
+    @classmethod
+    def open(cls: type[_S], info: ConnInfo) -> _S:
+        import pg8000.native
+
+        where: dict[str, Any] = {"host": info["host"], "port": info["port"]}
+        if str(info["host"]).startswith("/"):  # a socket directory, as libpq takes it
+            where = {"unix_sock": f"{info['host']}/.s.PGSQL.{info['port']}"}
+        return cls(
+            pg8000.native.Connection(
+                user=info["user"],
+                database=info["database"],
+                password=info.get("password"),
+                ssl_context=None,
+                **where,
+            )
+        )
+
+    def select1(self, i: int) -> Any:
+        return self._run(_PG8000_SELECT1, x=i)[0][0]
+
+    def fetch_all(self, sql: str) -> Sequence[Any]:
+        return self._run(sql)  # type: ignore[no-any-return]
+
+    def executemany(self, rows: list[Row]) -> None:
+        if self._insert is None:
+            self._insert = self._conn.prepare(_PG8000_EXECUTEMANY)
+        run = self._insert.run
+        self._run("START TRANSACTION")
+        try:
+            for a, b, c, d in rows:
+                run(a=a, b=b, c=c, d=d)
+        except BaseException:
+            self._run("ROLLBACK")
+            raise
+        self._run("COMMIT")
+
+    def execute(self, sql: str) -> None:
+        self._run(sql)
+
+    def scalar(self, sql: str) -> Any:
+        return self._run(sql)[0][0]
+
+    def close(self) -> None:
+        if self._insert is not None:
+            self._insert.close()
+        self._conn.close()
+
+
+#: Adapter per driver id; the orchestrator adds build variants (env) on top.
+ASYNC_DRIVERS: dict[str, type[AsyncClient]] = {
+    "pgwire_async": PgwireAsync,
+    "asyncpg": Asyncpg,
+    "psycopg_async": PsycopgAsync,
+}
+SYNC_DRIVERS: dict[str, type[SyncClient]] = {
+    "pgwire_sync": PgwireSync,
+    "psycopg_sync": PsycopgSync,
+    "pg8000": Pg8000,
+}

@@ -1,0 +1,392 @@
+"""One measurement: one driver, one workload, in a process of its own.
+
+``run.py`` starts ``python bench/worker.py '<json spec>'`` once per
+(repetition, workload, driver), so drivers never share a process (no import
+or GC interference, and per-run environment such as
+``PGWIRE_NO_EXTENSIONS=1``). The spec holds ``driver``, ``workload``,
+``duration`` (seconds), ``conninfo`` (host/port/user/database/password),
+``pg_type_rows`` and ``uvloop``. ``worker.py --probe '<json spec>'`` instead
+reports pgwire's build and APIs and which async drivers work on uvloop.
+The worker prints one JSON object on its
+last stdout line: ``units`` (queries or rows done in the timed part),
+``calls``, ``wall`` and ``cpu`` seconds, and a little metadata.
+
+Timing: connections are opened and warmed up (a few queries, or one call of
+the workload's operation; ``fetch_large`` is not warmed up: one statement
+preparation is nothing next to 200,000 rows) before the clock starts. The
+timed part then repeats the operation until ``duration`` has passed (at
+least once). Wall time is ``time.perf_counter()``; client CPU is
+``time.process_time()`` of this process (all its threads), taken around
+the same span. For ``executemany`` the ``TRUNCATE`` before each call is
+outside both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import threading
+import time
+from collections.abc import Coroutine
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import drivers
+from workloads import (
+    COUNT_SQL,
+    EXECUTEMANY_ROWS,
+    FETCH_LARGE_ROWS,
+    FETCH_LARGE_SQL,
+    MULTI_CONNECTIONS,
+    PG_TYPE_SQL,
+    TRUNCATE_SQL,
+    executemany_rows,
+)
+
+WARMUP_QUERIES = 20
+T = TypeVar("T")
+
+
+@dataclass
+class Measurement:
+    """What one timed run did."""
+
+    units: int
+    calls: int
+    wall: float
+    cpu: float
+
+
+def _check(got: Any, want: Any, what: str) -> None:
+    if got != want:
+        raise AssertionError(f"{what}: expected {want!r}, got {got!r}")
+
+
+# --------------------------------------------------------------------- async
+
+
+async def _async_select1_loop(client: drivers.AsyncClient, base: int, deadline: float) -> int:
+    clock = time.perf_counter
+    select1 = client.select1
+    n = 0
+    while True:
+        arg = base + n
+        value = await select1(arg)
+        if value != arg:
+            _check(value, arg, "SELECT $1::int")
+        n += 1
+        if clock() >= deadline:
+            return n
+
+
+async def measure_async(
+    cls: type[drivers.AsyncClient],
+    workload: str,
+    duration: float,
+    info: drivers.ConnInfo,
+    pg_type_rows: int,
+) -> Measurement:
+    """Run ``workload`` with an asyncio driver."""
+    nconn = MULTI_CONNECTIONS if workload == "select1_10conn" else 1
+    clients = [await cls.open(info) for _ in range(nconn)]
+    try:
+        for client in clients:
+            for i in range(WARMUP_QUERIES):
+                _check(await client.select1(i), i, "warm-up")
+        client = clients[0]
+        if workload in ("select1", "select1_10conn"):
+            cpu0 = time.process_time()
+            t0 = time.perf_counter()
+            deadline = t0 + duration
+            counts = await asyncio.gather(
+                *(_async_select1_loop(c, k * 10_000_000, deadline) for k, c in enumerate(clients))
+            )
+            t1 = time.perf_counter()
+            cpu1 = time.process_time()
+            calls = sum(counts)
+            return Measurement(calls, calls, t1 - t0, cpu1 - cpu0)
+        if workload in ("fetch_large", "pg_type"):
+            sql, want = (
+                (FETCH_LARGE_SQL, FETCH_LARGE_ROWS)
+                if workload == "fetch_large"
+                else (PG_TYPE_SQL, pg_type_rows)
+            )
+            fetch_all = client.fetch_all
+            if workload == "pg_type":
+                _check(len(await fetch_all(sql)), want, "warm-up rows")
+            calls = rows = 0
+            cpu0 = time.process_time()
+            t0 = time.perf_counter()
+            deadline = t0 + duration
+            while True:
+                result = await fetch_all(sql)
+                rows += len(result)
+                calls += 1
+                if time.perf_counter() >= deadline:
+                    break
+            t1 = time.perf_counter()
+            cpu1 = time.process_time()
+            del result
+            _check(rows, calls * want, "rows fetched")
+            units = rows if workload == "fetch_large" else calls
+            return Measurement(units, calls, t1 - t0, cpu1 - cpu0)
+        if workload == "executemany":
+            data = executemany_rows()
+            await client.execute(TRUNCATE_SQL)
+            await client.executemany(data[:100])
+            calls = 0
+            wall = cpu = 0.0
+            while True:
+                await client.execute(TRUNCATE_SQL)
+                cpu0 = time.process_time()
+                t0 = time.perf_counter()
+                await client.executemany(data)
+                t1 = time.perf_counter()
+                cpu += time.process_time() - cpu0
+                wall += t1 - t0
+                calls += 1
+                if wall >= duration:
+                    break
+            _check(await client.scalar(COUNT_SQL), EXECUTEMANY_ROWS, "rows inserted")
+            return Measurement(calls * EXECUTEMANY_ROWS, calls, wall, cpu)
+        raise ValueError(f"unknown workload {workload!r}")
+    finally:
+        for c in clients:
+            await c.close()
+
+
+# ---------------------------------------------------------------------- sync
+
+
+def _sync_select1_loop(
+    client: drivers.SyncClient, base: int, deadline: float, counts: list[int], slot: int
+) -> None:
+    clock = time.perf_counter
+    select1 = client.select1
+    n = 0
+    while True:
+        arg = base + n
+        value = select1(arg)
+        if value != arg:
+            _check(value, arg, "SELECT $1::int")
+        n += 1
+        if clock() >= deadline:
+            counts[slot] = n
+            return
+
+
+def measure_sync(
+    cls: type[drivers.SyncClient],
+    workload: str,
+    duration: float,
+    info: drivers.ConnInfo,
+    pg_type_rows: int,
+) -> Measurement:
+    """Run ``workload`` with a blocking driver (threads for several connections)."""
+    nconn = MULTI_CONNECTIONS if workload == "select1_10conn" else 1
+    clients = [cls.open(info) for _ in range(nconn)]
+    try:
+        for client in clients:
+            for i in range(WARMUP_QUERIES):
+                _check(client.select1(i), i, "warm-up")
+        client = clients[0]
+        if workload == "select1":
+            cpu0 = time.process_time()
+            t0 = time.perf_counter()
+            counts = [0]
+            _sync_select1_loop(client, 0, t0 + duration, counts, 0)
+            t1 = time.perf_counter()
+            cpu1 = time.process_time()
+            return Measurement(counts[0], counts[0], t1 - t0, cpu1 - cpu0)
+        if workload == "select1_10conn":
+            counts = [0] * nconn
+            errors: list[BaseException] = []
+            start = threading.Barrier(nconn + 1)
+            deadline_box: list[float] = []
+
+            def thread_main(slot: int) -> None:
+                start.wait()
+                try:
+                    _sync_select1_loop(
+                        clients[slot], slot * 10_000_000, deadline_box[0], counts, slot
+                    )
+                except BaseException as exc:  # reported by the main thread
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=thread_main, args=(k,)) for k in range(nconn)]
+            for t in threads:
+                t.start()
+            cpu0 = time.process_time()
+            t0 = time.perf_counter()
+            deadline_box.append(t0 + duration)
+            start.wait()
+            for t in threads:
+                t.join()
+            t1 = time.perf_counter()
+            cpu1 = time.process_time()
+            if errors:
+                raise errors[0]
+            calls = sum(counts)
+            return Measurement(calls, calls, t1 - t0, cpu1 - cpu0)
+        if workload in ("fetch_large", "pg_type"):
+            sql, want = (
+                (FETCH_LARGE_SQL, FETCH_LARGE_ROWS)
+                if workload == "fetch_large"
+                else (PG_TYPE_SQL, pg_type_rows)
+            )
+            fetch_all = client.fetch_all
+            if workload == "pg_type":
+                _check(len(fetch_all(sql)), want, "warm-up rows")
+            calls = rows = 0
+            cpu0 = time.process_time()
+            t0 = time.perf_counter()
+            deadline = t0 + duration
+            while True:
+                result = fetch_all(sql)
+                rows += len(result)
+                calls += 1
+                if time.perf_counter() >= deadline:
+                    break
+            t1 = time.perf_counter()
+            cpu1 = time.process_time()
+            del result
+            _check(rows, calls * want, "rows fetched")
+            units = rows if workload == "fetch_large" else calls
+            return Measurement(units, calls, t1 - t0, cpu1 - cpu0)
+        if workload == "executemany":
+            data = executemany_rows()
+            client.execute(TRUNCATE_SQL)
+            client.executemany(data[:100])
+            calls = 0
+            wall = cpu = 0.0
+            while True:
+                client.execute(TRUNCATE_SQL)
+                cpu0 = time.process_time()
+                t0 = time.perf_counter()
+                client.executemany(data)
+                t1 = time.perf_counter()
+                cpu += time.process_time() - cpu0
+                wall += t1 - t0
+                calls += 1
+                if wall >= duration:
+                    break
+            _check(client.scalar(COUNT_SQL), EXECUTEMANY_ROWS, "rows inserted")
+            return Measurement(calls * EXECUTEMANY_ROWS, calls, wall, cpu)
+        raise ValueError(f"unknown workload {workload!r}")
+    finally:
+        for c in clients:
+            c.close()
+
+
+# ---------------------------------------------------------------------- main
+
+
+def _run_on(loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on a given loop (``asyncio.Runner`` is Python 3.11+)."""
+    try:
+        asyncio.set_event_loop(loop)
+        return loop.run_until_complete(coro)
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+
+def _run_async(coro: Coroutine[Any, Any, Measurement], use_uvloop: bool) -> tuple[Measurement, str]:
+    if use_uvloop:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return _run_on(uvloop.new_event_loop(), coro), f"uvloop {uvloop.__version__}"
+    return asyncio.run(coro), "asyncio"
+
+
+async def _probe_async(names: list[str], info: drivers.ConnInfo) -> dict[str, str | None]:
+    errors: dict[str, str | None] = {}
+    logged: list[str] = []  # what the loop's exception handler saw: often the real cause
+
+    def on_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        where = context.get("handle") or context.get("message", "")
+        logged.append(f"{type(exc).__name__ if exc else 'error'} in {where}")
+
+    asyncio.get_running_loop().set_exception_handler(on_loop_error)
+    for name in names:
+        logged.clear()
+        try:
+            client = await drivers.ASYNC_DRIVERS[name].open(info)
+            try:
+                _check(await client.select1(7), 7, "probe")
+            finally:
+                await client.close()
+            errors[name] = None
+        except Exception as exc:  # reported, not raised: the probe only looks
+            errors[name] = f"{type(exc).__name__}: {exc}" + (
+                f" (event loop reported: {'; '.join(logged)})" if logged else ""
+            )
+    return errors
+
+
+def probe(spec: dict[str, Any]) -> dict[str, Any]:
+    """What this environment offers: pgwire's build and APIs, and which async drivers run on uvloop."""
+    import pgwire
+
+    out: dict[str, Any] = {
+        "pgwire_file": pgwire.__file__,
+        "pgwire_compiled": getattr(pgwire, "compiled", None),
+        "pgwire_sync": drivers.find_pgwire_sync_connect() is not None,
+    }
+    try:
+        import uvloop
+    except ImportError:
+        out["uvloop"] = None
+    else:
+        out["uvloop"] = uvloop.__version__
+        out["uvloop_errors"] = _run_on(
+            uvloop.new_event_loop(), _probe_async(spec["async_drivers"], spec["conninfo"])
+        )
+    try:
+        import psycopg
+    except ImportError:
+        pass
+    else:
+        out["psycopg_impl"] = psycopg.pq.__impl__
+        out["libpq"] = psycopg.pq.version()
+    return out
+
+
+def main(argv: list[str]) -> int:
+    """Run the spec given as the only argument; print the result as JSON."""
+    if len(argv) == 3 and argv[1] == "--probe":
+        print(json.dumps(probe(json.loads(argv[2])), default=str))
+        return 0
+    spec = json.loads(argv[1])
+    driver: str = spec["driver"]
+    workload: str = spec["workload"]
+    args = (workload, float(spec["duration"]), spec["conninfo"], int(spec["pg_type_rows"]))
+    loop = None
+    if driver in drivers.ASYNC_DRIVERS:
+        measurement, loop = _run_async(
+            measure_async(drivers.ASYNC_DRIVERS[driver], *args), bool(spec.get("uvloop", True))
+        )
+    elif driver in drivers.SYNC_DRIVERS:
+        measurement = measure_sync(drivers.SYNC_DRIVERS[driver], *args)
+    else:
+        raise SystemExit(f"unknown driver {driver!r}")
+    out: dict[str, Any] = asdict(measurement)
+    out["loop"] = loop
+    if driver.startswith("pgwire"):
+        import pgwire
+
+        out["pgwire_compiled"] = getattr(pgwire, "compiled", None)
+    print(json.dumps(out, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

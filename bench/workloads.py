@@ -1,0 +1,97 @@
+"""What the benchmark runs: the workloads, their SQL and their data.
+
+Shared by the orchestrator (``run.py``: names, units, descriptions) and the
+worker (``worker.py``: SQL, row counts, the ``executemany`` rows). SQL is
+written once here with ``$n`` placeholders; the driver adapters in
+``drivers.py`` spell it in their own parameter style.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+#: Rows produced by ``fetch_large``.
+FETCH_LARGE_ROWS = 200_000
+#: Rows inserted by one ``executemany`` call.
+EXECUTEMANY_ROWS = 10_000
+#: Connections (tasks or threads) of ``select1_10conn``.
+MULTI_CONNECTIONS = 10
+
+SELECT1_SQL = "SELECT $1::int"
+FETCH_LARGE_SQL = (
+    "SELECT i, 'row ' || i::text, now() + i * interval '1 second', (i::numeric / 7), "
+    f"i % 2 = 0 FROM generate_series(1, {FETCH_LARGE_ROWS}) i"
+)
+PG_TYPE_SQL = "SELECT * FROM pg_type"
+EXECUTEMANY_TABLE = "bench_executemany"
+EXECUTEMANY_CREATE = f"CREATE TABLE {EXECUTEMANY_TABLE} (a int, b text, c float8, d timestamptz)"
+EXECUTEMANY_SQL = f"INSERT INTO {EXECUTEMANY_TABLE} (a, b, c, d) VALUES ($1, $2, $3, $4)"
+TRUNCATE_SQL = f"TRUNCATE {EXECUTEMANY_TABLE}"
+COUNT_SQL = f"SELECT count(*) FROM {EXECUTEMANY_TABLE}"
+
+#: The pgbench script: the same statement as ``select1``, run with ``-M prepared``.
+PGBENCH_SCRIPT = "\\set x 1\nSELECT :x::int;\n"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One workload as the orchestrator presents it."""
+
+    name: str
+    #: What one unit of throughput is ("query" or "row").
+    unit: str
+    #: Connections the client opens.
+    connections: int
+    description: str
+
+    @property
+    def per_second(self) -> str:
+        """The throughput unit, e.g. ``queries/s``."""
+        return ("queries" if self.unit == "query" else self.unit + "s") + "/s"
+
+
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in (
+        Workload(
+            "select1",
+            "query",
+            1,
+            "one connection, sequential `SELECT $1::int` with a varying argument",
+        ),
+        Workload(
+            "select1_10conn",
+            "query",
+            MULTI_CONNECTIONS,
+            f"{MULTI_CONNECTIONS} connections, one task (async) or thread (sync) each, "
+            "sequential `SELECT $1::int`; total throughput",
+        ),
+        Workload(
+            "fetch_large",
+            "row",
+            1,
+            f"{FETCH_LARGE_ROWS:,} rows of (int, text, timestamptz, numeric, bool) "
+            "from generate_series, fully fetched into a list",
+        ),
+        Workload(
+            "pg_type",
+            "query",
+            1,
+            "`SELECT * FROM pg_type` fully fetched (many columns of many types)",
+        ),
+        Workload(
+            "executemany",
+            "row",
+            1,
+            f"{EXECUTEMANY_ROWS:,} rows of (int, text, float8, timestamptz) inserted by one "
+            "executemany call (table truncated before each call, untimed)",
+        ),
+    )
+}
+
+
+def executemany_rows() -> list[tuple[int, str, float, dt.datetime]]:
+    """The rows ``executemany`` inserts (built once per worker, untimed)."""
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    return [(i, f"row {i}", i / 7, base + dt.timedelta(seconds=i)) for i in range(EXECUTEMANY_ROWS)]
