@@ -381,9 +381,10 @@ class Session:
     def simple_query_flow(self, sql: str) -> Flow[SimpleQuery]:
         op = SimpleQuery(sql)
         done = yield op
+        assert isinstance(done, SimpleQuery)
+        self._note_commands(done.results)
         if done.error is not None:
             raise done.error
-        assert isinstance(done, SimpleQuery)
         return done
 
     def prepare_flow(
@@ -440,7 +441,9 @@ class Session:
         if state.name:
             op.bind_raw(bind)
             codec = state.row_codec
-            return op.execute(portal, max_rows, codec.decode_row if codec is not None else None)
+            result = op.execute(portal, max_rows, codec.decode_row if codec is not None else None)
+            result.columns = state.columns
+            return result
         # Unnamed: the statement is parsed again in the same write.  The
         # portal is described so a changed result shape is noticed.
         if parse:
@@ -576,6 +579,7 @@ class Session:
                     return None
                 raise _stale_error(done.error) from done.error
             raise done.error
+        self._note_commands([result])
         return result
 
     def inline_arguments_flow(self, sql: str, args: Sequence[Any]) -> Flow[str]:
@@ -742,26 +746,46 @@ class Session:
 
     def executemany_flow(
         self, sql: str, args_seq: Iterable[Sequence[Any]], *, state: PreparedState | None = None
-    ) -> Flow[int]:
-        """Bind/Execute for every argument tuple, one Sync: one round trip."""
+    ) -> Flow[list[StatementResult]]:
+        """Bind/Execute for every argument tuple, one Sync: one round trip.
+
+        Returns the result (command tag) of each execution.
+        """
         if state is None:
             state = yield from self._lookup_flow(sql)
         op = Extended()
-        count = 0
-        for args in args_seq:
+        results = [
             # An unnamed statement stays until the next Parse: one Parse
             # serves the whole batch.
-            self._add_execute(op, state, args, parse=count == 0)
-            count += 1
-        if count == 0:
-            return 0
+            self._add_execute(op, state, args, parse=index == 0)
+            for index, args in enumerate(args_seq)
+        ]
+        if not results:
+            return results
         done = yield self._with_closes(op)
         if done.error is not None:
             if self._is_stale(done.error):
                 self._drop_cached(state)
                 raise _stale_error(done.error) from done.error
             raise done.error
-        return count
+        return results
+
+    def _note_commands(self, results: list[StatementResult]) -> None:
+        """Forget named statements after DDL inside a transaction block.
+
+        A plan made stale by DDL fails with "cached plan must not change
+        result type", which can be retried transparently only outside a
+        transaction; inside one, preparing the statements again up front
+        avoids the failure (and the aborted transaction) altogether.
+        """
+        if not self.cache or self.engine.transaction_status is not TransactionStatus.IN_TRANSACTION:
+            return
+        for result in results:
+            status = result.status
+            if status and status.startswith(_SCHEMA_CHANGING_TAGS):
+                for state in self.cache.clear():
+                    self.forget_statement(state)
+                return
 
     def _text_results_parsable(self) -> bool:
         """True when the session's output styles are the ones the text parsers read."""
@@ -773,6 +797,10 @@ class Session:
     @staticmethod
     def _is_stale(error: BaseException) -> bool:
         return isinstance(error, InvalidCachedStatementError)
+
+
+# Command tags of statements that can change what cached statements return.
+_SCHEMA_CHANGING_TAGS = ("ALTER ", "DROP ", "CREATE ")
 
 
 def _aborted(cause: BaseException) -> PipelineAbortedError:

@@ -40,7 +40,7 @@ from .cursor import CursorState
 from .drivers.blocking import BlockingDriver, open_blocking
 from .engine import wire
 from .engine.copy import CopyIn, CopyOut
-from .engine.protocol import Extended, StatementResult
+from .engine.protocol import StatementResult
 from .exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
 from .pipeline import PendingResult, PipelineQueue
 from .record import Record
@@ -381,6 +381,10 @@ class Connection(ConnectionBase):
                 "the connection is in pipeline mode: queue statements on the pipeline object"
             )
         timeout = self._timeout(timeout)
+        if timeout is not None and timeout <= 0:
+            # As on the asyncio API: nothing is sent (a statement sent with
+            # no time to wait might run, or might be cancelled).
+            raise TimeoutError(f"timed out: timeout={timeout} s")
         deadline = None if timeout is None else time.monotonic() + timeout
         if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
             raise TimeoutError(f"timed out after {timeout} s waiting for the connection")
@@ -580,47 +584,17 @@ class Connection(ConnectionBase):
 
     def _execute_result(self, query: str, args: Sequence[Any], *,
                         timeout: float | None = None) -> StatementResult:
-        """Run one statement; return its command tag, rows and columns together.
-
-        A statement run under its cached name is not described again, so
-        its result comes back without columns (unlike an unnamed one's):
-        they are filled in from the cached description, inside the flow,
-        where no other thread can evict it meanwhile.
-        """
-        session = self._session
-
-        def flow() -> Flow[StatementResult]:
-            result = yield from session.execute_flow(query, args)
-            if result.columns is None:
-                state = session.cache.get(query)
-                if state is not None:
-                    result.columns = state.columns
-            return result
-
-        return self._run(flow(), timeout)  # type: ignore[no-any-return]
+        """Run one statement; return its command tag, rows and columns together."""
+        result: StatementResult = self._run(self._session.execute_flow(query, args), timeout)
+        return result
 
     def _executemany_results(self, command: str, args: Iterable[Sequence[Any]], *,
                              timeout: float | None = None) -> list[StatementResult]:
         """:meth:`executemany`, returning the result (command tag) of each execution."""
-        session = self._session
-
-        def flow() -> Flow[list[StatementResult]]:
-            inner = session.executemany_flow(command, args)
-            results: list[StatementResult] = []
-            try:
-                op = next(inner)
-                while True:
-                    # The batch's results are listed as it is built; their
-                    # command tags are filled in by the time it is done.
-                    if isinstance(op, Extended):
-                        results.extend(op.results)
-                    op = inner.send((yield op))
-            except StopIteration:
-                return results
-            finally:
-                inner.close()
-
-        return self._run(flow(), timeout)  # type: ignore[no-any-return]
+        results: list[StatementResult] = self._run(
+            self._session.executemany_flow(command, args), timeout
+        )
+        return results
 
     def _script_results(self, script: str, *,
                         timeout: float | None = None) -> list[StatementResult]:
