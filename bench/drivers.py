@@ -17,6 +17,15 @@ and uses the driver's idiomatic fast path:
   has no ``executemany``, so that workload runs a ``Connection.prepare``-d
   statement once per row inside ``START TRANSACTION`` / ``COMMIT``.
 
+``copy_in`` (``copy_records``): pgwire (async and blocking) and asyncpg call
+``copy_records_to_table`` (binary COPY); psycopg 3 opens
+``cursor.copy("COPY ... FROM STDIN (FORMAT BINARY)")``, calls
+``set_types`` and ``write_row`` per record; pg8000 has no record encoder, so
+its adapter turns the records into COPY text (tab-separated lines, text
+escaped) in chunks of 10,000 rows, generated while ``run("COPY ... FROM
+STDIN", stream=...)`` sends them: the text building is timed, as it is the
+client's work.
+
 Each adapter only wraps calls; the timed loops live in ``worker.py``. Driver
 modules are imported lazily so a missing driver only fails its own rows.
 """
@@ -24,10 +33,18 @@ modules are imported lazily so a missing driver only fails its own rows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from workloads import EXECUTEMANY_SQL, SELECT1_SQL
+from workloads import (
+    COPY_BINARY_SQL,
+    COPY_COLUMNS,
+    COPY_TABLE,
+    COPY_TEXT_SQL,
+    COPY_TYPES,
+    EXECUTEMANY_SQL,
+    SELECT1_SQL,
+)
 
 ConnInfo = dict[str, Any]
 _A = TypeVar("_A", bound="AsyncClient")
@@ -88,6 +105,9 @@ class AsyncClient:
     async def executemany(self, rows: list[Row]) -> None:
         raise NotImplementedError
 
+    async def copy_records(self, records: list[Row]) -> None:
+        raise NotImplementedError
+
     async def execute(self, sql: str) -> None:
         raise NotImplementedError
 
@@ -114,6 +134,11 @@ class _AsyncpgStyle(AsyncClient):
 
     async def executemany(self, rows: list[Row]) -> None:
         await self._conn.executemany(EXECUTEMANY_SQL, rows)
+
+    async def copy_records(self, records: list[Row]) -> None:
+        await self._conn.copy_records_to_table(
+            COPY_TABLE, records=records, columns=list(COPY_COLUMNS)
+        )
 
     async def execute(self, sql: str) -> None:
         await self._conn.execute(sql)
@@ -191,6 +216,13 @@ class PsycopgAsync(AsyncClient):
         async with self._conn.transaction():
             await self._cur.executemany(_PSYCOPG_EXECUTEMANY, rows)
 
+    async def copy_records(self, records: list[Row]) -> None:
+        async with self._cur.copy(COPY_BINARY_SQL) as copy:
+            copy.set_types(list(COPY_TYPES))
+            write_row = copy.write_row
+            for record in records:
+                await write_row(record)
+
     async def execute(self, sql: str) -> None:
         await self._cur.execute(sql)
 
@@ -222,6 +254,9 @@ class SyncClient:
         raise NotImplementedError
 
     def executemany(self, rows: list[Row]) -> None:
+        raise NotImplementedError
+
+    def copy_records(self, records: list[Row]) -> None:
         raise NotImplementedError
 
     def execute(self, sql: str) -> None:
@@ -257,6 +292,9 @@ class PgwireSync(SyncClient):
 
     def executemany(self, rows: list[Row]) -> None:
         self._conn.executemany(EXECUTEMANY_SQL, rows)
+
+    def copy_records(self, records: list[Row]) -> None:
+        self._conn.copy_records_to_table(COPY_TABLE, records=records, columns=list(COPY_COLUMNS))
 
     def execute(self, sql: str) -> None:
         self._conn.execute(sql)
@@ -295,6 +333,13 @@ class PsycopgSync(SyncClient):
         with self._conn.transaction():
             self._cur.executemany(_PSYCOPG_EXECUTEMANY, rows)
 
+    def copy_records(self, records: list[Row]) -> None:
+        with self._cur.copy(COPY_BINARY_SQL) as copy:
+            copy.set_types(list(COPY_TYPES))
+            write_row = copy.write_row
+            for record in records:
+                write_row(record)
+
     def execute(self, sql: str) -> None:
         self._cur.execute(sql)
 
@@ -309,6 +354,28 @@ class PsycopgSync(SyncClient):
 _PG8000_NAMES = ("a", "b", "c", "d")
 _PG8000_SELECT1 = _to_named(SELECT1_SQL, ("x",))
 _PG8000_EXECUTEMANY = _to_named(EXECUTEMANY_SQL, _PG8000_NAMES)
+#: COPY text format: backslash, tab, newline and carriage return escaped in text values.
+_COPY_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_TEXT_CHUNK_ROWS = 10_000
+
+
+def copy_text_chunks(records: Iterable[Row], encoding: str = "utf-8") -> Iterator[bytes]:
+    """The records as COPY text (no NULLs in them), ~10,000 lines per chunk.
+
+    Written for this table's (int, text, float8, timestamptz) columns: ``str``
+    of the int, the text escaped, ``repr`` of the float (round-trips), ISO 8601
+    of the timestamp with its offset.
+    """
+    escapes = _COPY_TEXT_ESCAPES
+    lines: list[str] = []
+    append = lines.append
+    for a, b, c, d in records:
+        append(f"{a}\t{b.translate(escapes)}\t{c!r}\t{d.isoformat()}\n")
+        if len(lines) >= _COPY_TEXT_CHUNK_ROWS:
+            yield "".join(lines).encode(encoding)
+            lines.clear()
+    if lines:
+        yield "".join(lines).encode(encoding)
 
 
 class Pg8000(SyncClient):
@@ -354,6 +421,9 @@ class Pg8000(SyncClient):
             self._run("ROLLBACK")
             raise
         self._run("COMMIT")
+
+    def copy_records(self, records: list[Row]) -> None:
+        self._run(COPY_TEXT_SQL, stream=copy_text_chunks(records))
 
     def execute(self, sql: str) -> None:
         self._run(sql)

@@ -45,6 +45,7 @@ ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))  # this working tree's pgwire, not an installed one
 
 from workloads import (  # noqa: E402
+    COPY_CREATE,
     EXECUTEMANY_CREATE,
     MULTI_CONNECTIONS,
     PGBENCH_SCRIPT,
@@ -588,7 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with TemporaryCluster(ssl=False) as cluster:
         cluster.psql(EXECUTEMANY_CREATE, database=cluster.database)
-        # After the CREATE TABLE: every table adds a row type to pg_type.
+        cluster.psql(COPY_CREATE, database=cluster.database)
+        # After the CREATE TABLEs: every table adds a row type to pg_type.
         pg_type_rows = int(cluster.psql("SELECT count(*) FROM pg_type", database=cluster.database))
         info = cluster.connect_kwargs(unix_socket=args.unix_socket)
 

@@ -17,8 +17,10 @@ preparation is nothing next to 200,000 rows) before the clock starts. The
 timed part then repeats the operation until ``duration`` has passed (at
 least once). Wall time is ``time.perf_counter()``; client CPU is
 ``time.process_time()`` of this process (all its threads), taken around
-the same span. For ``executemany`` the ``TRUNCATE`` before each call is
-outside both.
+the same span. For ``executemany`` and ``copy_in`` the ``TRUNCATE`` before
+each call and the ``count(*)`` after it (every call must have inserted all
+its rows) are outside both; their rows are built once per worker, before
+the clock starts, and one call with their first 100 rows warms up.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from typing import Any, TypeVar
 
 import drivers
 from workloads import (
+    COPY_COUNT_SQL,
+    COPY_ROWS,
+    COPY_TRUNCATE_SQL,
     COUNT_SQL,
     EXECUTEMANY_ROWS,
     FETCH_LARGE_ROWS,
@@ -41,6 +46,7 @@ from workloads import (
     MULTI_CONNECTIONS,
     PG_TYPE_SQL,
     TRUNCATE_SQL,
+    copy_records,
     executemany_rows,
 )
 
@@ -61,6 +67,15 @@ class Measurement:
 def _check(got: Any, want: Any, what: str) -> None:
     if got != want:
         raise AssertionError(f"{what}: expected {want!r}, got {got!r}")
+
+
+#: The bulk-insert workloads: (rows, TRUNCATE, count(*)) for each.
+BULK_WORKLOADS = {
+    "executemany": (executemany_rows, TRUNCATE_SQL, COUNT_SQL),
+    "copy_in": (copy_records, COPY_TRUNCATE_SQL, COPY_COUNT_SQL),
+}
+BULK_ROWS = {"executemany": EXECUTEMANY_ROWS, "copy_in": COPY_ROWS}
+WARMUP_ROWS = 100
 
 
 # --------------------------------------------------------------------- async
@@ -131,25 +146,30 @@ async def measure_async(
             _check(rows, calls * want, "rows fetched")
             units = rows if workload == "fetch_large" else calls
             return Measurement(units, calls, t1 - t0, cpu1 - cpu0)
-        if workload == "executemany":
-            data = executemany_rows()
-            await client.execute(TRUNCATE_SQL)
-            await client.executemany(data[:100])
+        if workload in BULK_WORKLOADS:
+            make_rows, truncate_sql, count_sql = BULK_WORKLOADS[workload]
+            want = BULK_ROWS[workload]
+            data = make_rows()
+            _check(len(data), want, "rows built")
+            insert = client.executemany if workload == "executemany" else client.copy_records
+            await client.execute(truncate_sql)
+            await insert(data[:WARMUP_ROWS])
+            _check(await client.scalar(count_sql), WARMUP_ROWS, "warm-up rows inserted")
             calls = 0
             wall = cpu = 0.0
             while True:
-                await client.execute(TRUNCATE_SQL)
+                await client.execute(truncate_sql)
                 cpu0 = time.process_time()
                 t0 = time.perf_counter()
-                await client.executemany(data)
+                await insert(data)
                 t1 = time.perf_counter()
                 cpu += time.process_time() - cpu0
                 wall += t1 - t0
                 calls += 1
+                _check(await client.scalar(count_sql), want, "rows inserted")
                 if wall >= duration:
                     break
-            _check(await client.scalar(COUNT_SQL), EXECUTEMANY_ROWS, "rows inserted")
-            return Measurement(calls * EXECUTEMANY_ROWS, calls, wall, cpu)
+            return Measurement(calls * want, calls, wall, cpu)
         raise ValueError(f"unknown workload {workload!r}")
     finally:
         for c in clients:
@@ -254,25 +274,30 @@ def measure_sync(
             _check(rows, calls * want, "rows fetched")
             units = rows if workload == "fetch_large" else calls
             return Measurement(units, calls, t1 - t0, cpu1 - cpu0)
-        if workload == "executemany":
-            data = executemany_rows()
-            client.execute(TRUNCATE_SQL)
-            client.executemany(data[:100])
+        if workload in BULK_WORKLOADS:
+            make_rows, truncate_sql, count_sql = BULK_WORKLOADS[workload]
+            want = BULK_ROWS[workload]
+            data = make_rows()
+            _check(len(data), want, "rows built")
+            insert = client.executemany if workload == "executemany" else client.copy_records
+            client.execute(truncate_sql)
+            insert(data[:WARMUP_ROWS])
+            _check(client.scalar(count_sql), WARMUP_ROWS, "warm-up rows inserted")
             calls = 0
             wall = cpu = 0.0
             while True:
-                client.execute(TRUNCATE_SQL)
+                client.execute(truncate_sql)
                 cpu0 = time.process_time()
                 t0 = time.perf_counter()
-                client.executemany(data)
+                insert(data)
                 t1 = time.perf_counter()
                 cpu += time.process_time() - cpu0
                 wall += t1 - t0
                 calls += 1
+                _check(client.scalar(count_sql), want, "rows inserted")
                 if wall >= duration:
                     break
-            _check(client.scalar(COUNT_SQL), EXECUTEMANY_ROWS, "rows inserted")
-            return Measurement(calls * EXECUTEMANY_ROWS, calls, wall, cpu)
+            return Measurement(calls * want, calls, wall, cpu)
         raise ValueError(f"unknown workload {workload!r}")
     finally:
         for c in clients:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 FETCH_LARGE_ROWS = 200_000
 #: Rows inserted by one ``executemany`` call.
 EXECUTEMANY_ROWS = 10_000
+#: Records copied by one ``copy_in`` call.
+COPY_ROWS = 200_000
 #: Connections (tasks or threads) of ``select1_10conn``.
 MULTI_CONNECTIONS = 10
 
@@ -29,6 +31,15 @@ EXECUTEMANY_CREATE = f"CREATE TABLE {EXECUTEMANY_TABLE} (a int, b text, c float8
 EXECUTEMANY_SQL = f"INSERT INTO {EXECUTEMANY_TABLE} (a, b, c, d) VALUES ($1, $2, $3, $4)"
 TRUNCATE_SQL = f"TRUNCATE {EXECUTEMANY_TABLE}"
 COUNT_SQL = f"SELECT count(*) FROM {EXECUTEMANY_TABLE}"
+COPY_TABLE = "bench_copy"
+COPY_COLUMNS = ("a", "b", "c", "d")
+#: psycopg's ``Copy.set_types`` names for the columns (int, text, float8, timestamptz).
+COPY_TYPES = ("int4", "text", "float8", "timestamptz")
+COPY_CREATE = f"CREATE TABLE {COPY_TABLE} (a int, b text, c float8, d timestamptz)"
+COPY_BINARY_SQL = f"COPY {COPY_TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+COPY_TEXT_SQL = f"COPY {COPY_TABLE} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+COPY_TRUNCATE_SQL = f"TRUNCATE {COPY_TABLE}"
+COPY_COUNT_SQL = f"SELECT count(*) FROM {COPY_TABLE}"
 
 #: The pgbench script: the same statement as ``select1``, run with ``-M prepared``.
 PGBENCH_SCRIPT = "\\set x 1\nSELECT :x::int;\n"
@@ -87,6 +98,14 @@ WORKLOADS: dict[str, Workload] = {
             f"{EXECUTEMANY_ROWS:,} rows of (int, text, float8, timestamptz) inserted by one "
             "executemany call (table truncated before each call, untimed)",
         ),
+        Workload(
+            "copy_in",
+            "row",
+            1,
+            f"{COPY_ROWS:,} records of (int, text, float8, timestamptz) copied into a table "
+            "by one COPY FROM STDIN (binary, or text for pg8000; table truncated before "
+            "each call, untimed)",
+        ),
     )
 }
 
@@ -95,3 +114,9 @@ def executemany_rows() -> list[tuple[int, str, float, dt.datetime]]:
     """The rows ``executemany`` inserts (built once per worker, untimed)."""
     base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
     return [(i, f"row {i}", i / 7, base + dt.timedelta(seconds=i)) for i in range(EXECUTEMANY_ROWS)]
+
+
+def copy_records() -> list[tuple[int, str, float, dt.datetime]]:
+    """The records ``copy_in`` copies (built once per worker, untimed)."""
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    return [(i, f"row {i}", i / 7, base + dt.timedelta(seconds=i)) for i in range(COPY_ROWS)]
