@@ -84,7 +84,7 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
-from . import sync
+from . import sqltext, sync
 from .engine.protocol import Column as _WireColumn
 from .engine.protocol import StatementResult
 from .exceptions import (
@@ -269,54 +269,11 @@ class ConvertedQuery(NamedTuple):
         return tuple(parameters)
 
 
-# PostgreSQL's identifier characters: letters, digits, _, $ and any non-ASCII
-# character.  A quote or $ right after one of them belongs to the identifier
-# (int4'1' is a typed literal, a$b$ is one name), not to a new token.
-_NOT_AFTER_IDENT = r"(?<![A-Za-z0-9_$\u0080-\U0010FFFF])"
-
 # Where something happens in SQL code: a placeholder, a statement end, or the
 # start of something to skip (string, identifier, dollar quote, comment).
-_SPECIAL = re.compile(
-    r"[%;'\"]|--|/\*|" + _NOT_AFTER_IDENT
-    + r"(?:[eE]'|\$(?:[A-Za-z_\u0080-\U0010FFFF][A-Za-z0-9_\u0080-\U0010FFFF]*)?\$|\$[0-9]+)"
-)
-# The body and closing quote of each kind of quoted token.  Each always
-# matches (an unterminated token runs to the end, the server then reports
-# it) and never backtracks.
-_STANDARD_STRING_END = re.compile(r"(?:[^']+|'')*(?:'|\Z)")
-_ESCAPE_STRING_END = re.compile(r"(?:[^'\\]+|''|\\[\s\S]?)*(?:'|\Z)")
-_IDENTIFIER_END = re.compile(r'(?:[^"]+|"")*(?:"|\Z)')
-_COMMENT_DELIMITER = re.compile(r"/\*|\*/")
+_SPECIAL = re.compile(r"[%;]|" + sqltext.SKIP_START + "|" + sqltext.NOT_AFTER_IDENT + r"\$[0-9]+")
 _PLACEHOLDER = re.compile(r"%(?:(%)|s|\(([^)]*)\)s)")
-
-
-def _skip(query: str, token: str, start: int, standard_strings: bool) -> int:
-    """The end of the string, identifier or comment that ``token`` opens at ``start``."""
-    after = start + len(token)
-    first = token[0]
-    if first == "'":
-        end_re = _STANDARD_STRING_END if standard_strings else _ESCAPE_STRING_END
-        return end_re.match(query, after).end()  # type: ignore[union-attr]
-    if first in "eE":
-        return _ESCAPE_STRING_END.match(query, after).end()  # type: ignore[union-attr]
-    if first == '"':
-        return _IDENTIFIER_END.match(query, after).end()  # type: ignore[union-attr]
-    if first == "$":  # $tag$ ... $tag$
-        end = query.find(token, after)
-        return len(query) if end < 0 else end + len(token)
-    if token == "--":
-        end = query.find("\n", after)
-        return len(query) if end < 0 else end + 1
-    # /* ... */, which nests in PostgreSQL
-    depth = 1
-    pos = after
-    while depth:
-        match = _COMMENT_DELIMITER.search(query, pos)
-        if match is None:
-            return len(query)
-        depth += 1 if match.group() == "/*" else -1
-        pos = match.end()
-    return pos
+_skip = sqltext.skip
 
 
 @functools.lru_cache(maxsize=512)

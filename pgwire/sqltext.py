@@ -1,113 +1,87 @@
 """Lexing SQL text just enough to find placeholders outside literals and comments.
 
-Splits a statement into code and non-code parts: string literals ('...',
-E'...' with backslash escapes, U&'...'), quoted identifiers ("..."),
-dollar-quoted strings ($tag$...$tag$) and comments (-- to end of line,
-nested /* ... */), following the lexical rules of PostgreSQL's docs,
-"Lexical Structure" (section 4.1).  Placeholders found only in code parts
-can be rewritten safely.
+Knows where string literals ('...', E'...' with backslash escapes), quoted
+identifiers ("..."), dollar-quoted strings ($tag$...$tag$) and comments (--
+to end of line, nested /* ... */) start and end, following PostgreSQL's
+docs, "Lexical Structure" (section 4.1), so placeholders are looked for in
+code only.  Used by :mod:`pgwire.dbapi` for ``%s`` placeholders and by COPY
+for ``$n`` ones.
 """
 
 from __future__ import annotations
 
 import re
 
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\U0010ffff][A-Za-z_0-9\x80-\U0010ffff]*)?\$")
-_PARAM = re.compile(r"\$(\d+)")
+# PostgreSQL's identifier characters: letters, digits, _, $ and any non-ASCII
+# character.  A quote or $ right after one of them belongs to the identifier
+# (int4'1' is a typed literal, a$b$ is one name), not to a new token.
+NOT_AFTER_IDENT = r"(?<![A-Za-z0-9_$\u0080-\U0010FFFF])"
+
+# The start of something to skip: string, identifier, dollar quote, comment.
+SKIP_START = (
+    r"['\"]|--|/\*|" + NOT_AFTER_IDENT
+    + r"(?:[eE]'|\$(?:[A-Za-z_\u0080-\U0010FFFF][A-Za-z0-9_\u0080-\U0010FFFF]*)?\$)"
+)
+
+# The body and closing quote of each kind of quoted token.  Each always
+# matches (an unterminated token runs to the end, the server then reports
+# it) and never backtracks.
+_STANDARD_STRING_END = re.compile(r"(?:[^']+|'')*(?:'|\Z)")
+_ESCAPE_STRING_END = re.compile(r"(?:[^'\\]+|''|\\[\s\S]?)*(?:'|\Z)")
+_IDENTIFIER_END = re.compile(r'(?:[^"]+|"")*(?:"|\Z)')
+_COMMENT_DELIMITER = re.compile(r"/\*|\*/")
+
+_NUMBERED_PARAM_OR_SKIP = re.compile(SKIP_START + "|" + NOT_AFTER_IDENT + r"\$([0-9]+)")
 
 
-def split_sql(sql: str) -> list[tuple[bool, str]]:
-    """Return ``(is_code, text)`` parts that concatenate back to ``sql``."""
-    parts: list[tuple[bool, str]] = []
-    code_start = 0
-    i = 0
-    n = len(sql)
+def skip(query: str, token: str, start: int, standard_strings: bool = True) -> int:
+    """The end of the string, identifier or comment that ``token`` opens at ``start``.
 
-    def flush_code(end: int) -> None:
-        if end > code_start:
-            parts.append((True, sql[code_start:end]))
+    ``standard_strings`` is the server's ``standard_conforming_strings``:
+    when off, a backslash escapes a quote in ``'...'`` too.
+    """
+    after = start + len(token)
+    first = token[0]
+    if first == "'":
+        end_re = _STANDARD_STRING_END if standard_strings else _ESCAPE_STRING_END
+        return end_re.match(query, after).end()  # type: ignore[union-attr]
+    if first in "eE":
+        return _ESCAPE_STRING_END.match(query, after).end()  # type: ignore[union-attr]
+    if first == '"':
+        return _IDENTIFIER_END.match(query, after).end()  # type: ignore[union-attr]
+    if first == "$":  # $tag$ ... $tag$
+        end = query.find(token, after)
+        return len(query) if end < 0 else end + len(token)
+    if token == "--":
+        end = query.find("\n", after)
+        return len(query) if end < 0 else end + 1
+    # /* ... */, which nests in PostgreSQL
+    depth = 1
+    pos = after
+    while depth:
+        match = _COMMENT_DELIMITER.search(query, pos)
+        if match is None:
+            return len(query)
+        depth += 1 if match.group() == "/*" else -1
+        pos = match.end()
+    return pos
 
-    while i < n:
-        ch = sql[i]
-        end = -1
-        if ch == "'":
-            escapes = i > 0 and sql[i - 1] in "eE" and (i < 2 or not _ident_char(sql[i - 2]))
-            end = _end_of_quoted(sql, i, "'", backslash=escapes)
-        elif ch == '"':
-            end = _end_of_quoted(sql, i, '"', backslash=False)
-        elif ch == "-" and sql.startswith("--", i):
-            newline = sql.find("\n", i)
-            end = n if newline < 0 else newline + 1
-        elif ch == "/" and sql.startswith("/*", i):
-            end = _end_of_block_comment(sql, i)
-        elif ch == "$" and (i == 0 or not _ident_char(sql[i - 1])):
-            match = _DOLLAR_TAG.match(sql, i)
-            if match is not None:
-                tag = match.group(0)
-                close = sql.find(tag, match.end())
-                end = n if close < 0 else close + len(tag)
-        if end < 0:
-            i += 1
+
+def replace_numbered_params(sql: str, replacements: list[str],
+                            standard_strings: bool = True) -> str:
+    """Replace ``$1``..``$n`` in code with ``replacements[0..n-1]``."""
+    parts: list[str] = []
+    copied = pos = 0
+    while (match := _NUMBERED_PARAM_OR_SKIP.search(sql, pos)) is not None:
+        number = match.group(1)
+        if number is None:
+            pos = skip(sql, match.group(), match.start(), standard_strings)
             continue
-        flush_code(i)
-        parts.append((False, sql[i:end]))
-        code_start = i = end
-    flush_code(n)
-    return parts
-
-
-def _ident_char(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
-
-
-def _end_of_quoted(sql: str, start: int, quote: str, *, backslash: bool) -> int:
-    i = start + 1
-    n = len(sql)
-    while i < n:
-        ch = sql[i]
-        if backslash and ch == "\\":
-            i += 2
-            continue
-        if ch == quote:
-            if i + 1 < n and sql[i + 1] == quote:  # doubled quote
-                i += 2
-                continue
-            return i + 1
-        i += 1
-    return n  # unterminated: the server will say so
-
-
-def _end_of_block_comment(sql: str, start: int) -> int:
-    depth = 0
-    i = start
-    n = len(sql)
-    while i < n:
-        if sql.startswith("/*", i):
-            depth += 1
-            i += 2
-        elif sql.startswith("*/", i):
-            depth -= 1
-            i += 2
-            if depth == 0:
-                return i
-        else:
-            i += 1
-    return n
-
-
-def replace_numbered_params(sql: str, replacements: list[str]) -> str:
-    """Replace ``$1``..``$n`` in code parts with ``replacements[0..n-1]``."""
-    out: list[str] = []
-    for is_code, text in split_sql(sql):
-        if not is_code:
-            out.append(text)
-            continue
-
-        def substitute(match: re.Match[str]) -> str:
-            index = int(match.group(1)) - 1
-            if 0 <= index < len(replacements):
-                return replacements[index]
-            return match.group(0)
-
-        out.append(_PARAM.sub(substitute, text))
-    return "".join(out)
+        index = int(number) - 1
+        if 0 <= index < len(replacements):
+            parts.append(sql[copied : match.start()])
+            parts.append(replacements[index])
+            copied = match.end()
+        pos = match.end()
+    parts.append(sql[copied:])
+    return "".join(parts)
