@@ -102,50 +102,50 @@ class Cursor:
 
     def __init__(self, state: CursorState, timeout: float | None) -> None:
         self._state = state
-        self._timeout = timeout
+        self._timeout = timeout  # for iteration, as given to Connection.cursor()
 
-    def _fetch_more(self, count: int, decode: bool = True) -> None:
+    def _fetch_more(self, count: int, timeout: float | None, decode: bool = True) -> None:
         state = self._state
         conn: Connection = state.connection
         decoder = state.row_decoder if decode else _skip_row
         result = conn._run(conn._session.cursor_fetch_flow(state.portal, count, decoder),
-                           self._timeout)
+                           timeout)
         if decode:
             state.take(result)
         else:
             state.skipped += state.skip(result)
 
-    def fetch(self, n: int) -> list[Record]:
+    def fetch(self, n: int, *, timeout: float | None = None) -> list[Record]:
         """Return up to ``n`` rows (fewer at the end)."""
         state = self._state
         state.check_count(n)
         if len(state.buffer) < n and not state.exhausted:
-            self._fetch_more(n - len(state.buffer))
+            self._fetch_more(n - len(state.buffer), timeout)
         return state.pop(n)
 
-    def fetchrow(self) -> Record | None:
-        rows = self.fetch(1)
+    def fetchrow(self, *, timeout: float | None = None) -> Record | None:
+        rows = self.fetch(1, timeout=timeout)
         return rows[0] if rows else None
 
-    def forward(self, n: int) -> int:
+    def forward(self, n: int, *, timeout: float | None = None) -> int:
         """Skip ``n`` rows without decoding them; return how many were skipped."""
         state = self._state
         state.check_count(n)
         skipped = len(state.pop(n))
         if skipped < n and not state.exhausted:
             state.skipped = 0
-            self._fetch_more(n - skipped, decode=False)
+            self._fetch_more(n - skipped, timeout, decode=False)
             skipped += state.skipped
         return skipped
 
-    def close(self) -> None:
+    def close(self, *, timeout: float | None = None) -> None:
         """Close the portal now instead of at the end of the transaction."""
         state = self._state
         state.exhausted = True
         state.buffer.clear()
         conn: Connection = state.connection
         if conn.is_in_transaction() and not conn.is_closed():
-            conn._run(conn._session.cursor_close_flow(state.portal), self._timeout)
+            conn._run(conn._session.cursor_close_flow(state.portal), timeout)
 
     def __iter__(self) -> Iterator[Record]:
         state = self._state
@@ -153,7 +153,7 @@ class Cursor:
             if not state.buffer:
                 if state.exhausted:
                     return
-                self._fetch_more(state.prefetch)
+                self._fetch_more(state.prefetch, self._timeout)
                 if not state.buffer:
                     return
             yield state.buffer.popleft()
@@ -162,7 +162,7 @@ class Cursor:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        self.close(timeout=self._timeout)
 
 
 def _skip_row(body: bytes) -> None:

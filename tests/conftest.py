@@ -66,31 +66,242 @@ def connect_kwargs(cluster: TemporaryCluster) -> dict[str, Any]:
 
 
 # ===========================================================================
-# Connection fixtures (async connections etc.) — added by the lead below.
+# Connection fixtures: every test runs once per API.
+#
+# A test that uses ``api``, ``conn`` or ``make_conn`` (directly or through
+# another fixture) runs twice: ``[async]`` on the asyncio API
+# (``pgwire.connect``) and ``[sync]`` on the blocking API
+# (``pgwire.connect_sync``).  Tests are written once, against the awaitable
+# interface: for ``sync`` the connection is wrapped in an adapter
+# (``SyncConnection``) whose blocking calls run in worker threads.  A method
+# that is a coroutine function on the asyncio class (``fetch``, ``execute``,
+# ``copy_*``, ``close``...) becomes one that runs the blocking method of the
+# same name in a thread; ``prepare``, ``transaction`` and ``cursor`` return
+# adapters of the blocking objects (``async with conn.transaction():`` runs
+# the blocking ``Transaction.__enter__/__exit__``).  Concurrent awaits
+# (``asyncio.gather``, ``ensure_future``) thus become threads sharing one
+# blocking connection.  Everything else (``_session``, ``_driver``,
+# ``get_server_pid()``, ``is_closed()``, ``is_in_transaction()``,
+# ``get_settings()``, ``type_registry``, ``terminate()``...) passes straight
+# through.  ``api.unwrap(obj)`` gives the blocking object behind an adapter.
+#
+# Tests about asyncio itself (task cancellation, the order in which tasks
+# queue, a closed connection noticed while idle) are marked
+# ``@pytest.mark.async_only``; tests of the blocking API alone are in
+# test_sync.py (``@pytest.mark.sync_only`` or plain synchronous tests).
 # ===========================================================================
 
+import asyncio  # noqa: E402
+import concurrent.futures  # noqa: E402
+import functools  # noqa: E402
+import inspect  # noqa: E402
+from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
+from types import TracebackType  # noqa: E402
+
 import pgwire  # noqa: E402
+import pgwire.connection  # noqa: E402
+import pgwire.cursor  # noqa: E402
+import pgwire.sync  # noqa: E402
+import pgwire.transaction  # noqa: E402
+
+API_NAMES = ("async", "sync")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "async_only: run only with the asyncio API (asyncio-specific behaviour)"
+    )
+    config.addinivalue_line("markers", "sync_only: run only with the blocking API")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise every test that needs ``api`` over the APIs its markers allow."""
+    if "api" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        argnames = mark.args[0]
+        if isinstance(argnames, str):
+            argnames = argnames.split(",")
+        if "api" in (name.strip() for name in argnames):
+            return  # the test chooses its APIs itself
+    if metafunc.definition.get_closest_marker("async_only"):
+        names: tuple[str, ...] = ("async",)
+    elif metafunc.definition.get_closest_marker("sync_only"):
+        names = ("sync",)
+    else:
+        names = API_NAMES
+    metafunc.parametrize("api", names, indirect=True)
+
+
+# The blocking calls run in a pool of their own: asyncio's default executor
+# has only min(32, cpus + 4) threads, too few when many blocked calls wait
+# for each other (20 clients queued in front of a 5-connection pgbouncer,
+# or 50 calls queued on one connection's lock), which would deadlock.
+# Threads are started on demand.
+_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=64,
+                                                 thread_name_prefix="pgwire-sync-test")
+
+
+async def in_thread(func: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking call in a worker thread and wait for it."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_WORKERS, functools.partial(func, *args, **kwargs))
+
+
+def _coroutine_methods(cls: type) -> frozenset[str]:
+    """The public methods of an asyncio API class that are coroutine functions."""
+    return frozenset(name for name in dir(cls)
+                     if not name.startswith("_")
+                     and inspect.iscoroutinefunction(getattr(cls, name)))
+
+
+class _Adapter:
+    """Wraps a blocking object.  Where the asyncio API's class (``_async_class``)
+    has a coroutine method, the wrapped object's method of that name becomes a
+    coroutine run in a worker thread; every other attribute is the wrapped
+    object's own."""
+
+    _async_class: type = object
+    _blocking: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls) -> None:
+        cls._blocking = _coroutine_methods(cls._async_class) | cls._blocking
+
+    def __init__(self, target: Any) -> None:
+        object.__setattr__(self, "_target", target)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if name in self._blocking:
+            return functools.partial(in_thread, attr)
+        return attr
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._target, name, value)
+
+    def __repr__(self) -> str:
+        return repr(self._target)
+
+
+class SyncPreparedStatement(_Adapter):
+    _async_class = pgwire.connection.PreparedStatement
+
+
+class SyncTransaction(_Adapter):
+    """``async with`` runs the blocking ``with`` protocol (``__enter__``/``__exit__``)."""
+
+    _async_class = pgwire.transaction.Transaction
+
+    async def __aenter__(self) -> SyncTransaction:
+        await in_thread(self._target.__enter__)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> bool | None:
+        return await in_thread(self._target.__exit__, exc_type, exc, tb)
+
+
+class SyncCursor(_Adapter):
+    _async_class = pgwire.cursor.Cursor
+
+
+class SyncCursorFactory:
+    """``conn.cursor(...)``: awaited, an open cursor; iterated (``async for``), its rows."""
+
+    def __init__(self, open_cursor: Callable[[], Any]) -> None:
+        self._open_cursor = open_cursor
+
+    async def _open(self) -> SyncCursor:
+        return SyncCursor(await in_thread(self._open_cursor))
+
+    def __await__(self) -> Any:
+        return self._open().__await__()
+
+    async def __aiter__(self) -> AsyncIterator[Any]:
+        rows = iter(await in_thread(self._open_cursor))
+        end = object()
+        while (row := await in_thread(next, rows, end)) is not end:
+            yield row
+
+
+class SyncConnection(_Adapter):
+    """A ``pgwire.sync.Connection`` with the asyncio connection's awaitable interface."""
+
+    _async_class = pgwire.connection.Connection
+    _blocking = frozenset({"process_notifications"})
+
+    async def prepare(self, query: str, **kwargs: Any) -> SyncPreparedStatement:
+        return SyncPreparedStatement(await in_thread(self._target.prepare, query, **kwargs))
+
+    def transaction(self, **kwargs: Any) -> SyncTransaction:
+        return SyncTransaction(self._target.transaction(**kwargs))
+
+    def cursor(self, query: str, *args: Any, **kwargs: Any) -> SyncCursorFactory:
+        return SyncCursorFactory(functools.partial(self._target.cursor, query, *args, **kwargs))
+
+
+class Api:
+    """One of the two APIs, as the tests see it (the ``api`` fixture)."""
+
+    def __init__(self, name: str, connect: Callable[..., Awaitable[Any]],
+                 module: Any, notices_close_while_idle: bool) -> None:
+        self.name = name
+        self.connect = connect  # ``await api.connect(dsn, **kwargs)``: a connection
+        self.Connection: type = module.Connection  # for connection_class=
+        self.Transaction: type = module.Transaction
+        self.PreparedStatement: type = module.PreparedStatement
+        # The asyncio connection reads whenever the server sends (a FATAL
+        # message, EOF) and is_closed() turns True by itself; a blocking one
+        # reads only inside a call, so it notices at the next call.
+        self.notices_close_while_idle = notices_close_while_idle
+
+    @staticmethod
+    def unwrap(obj: Any) -> Any:
+        """The API's own object behind an adapter (the object itself for async)."""
+        return obj._target if isinstance(obj, _Adapter) else obj
+
+    def __repr__(self) -> str:
+        return f"<Api {self.name}>"
+
+
+async def _connect_sync(*args: Any, **kwargs: Any) -> SyncConnection:
+    return SyncConnection(await in_thread(pgwire.connect_sync, *args, **kwargs))
+
+
+APIS = {
+    "async": Api("async", pgwire.connect, pgwire.connection, notices_close_while_idle=True),
+    "sync": Api("sync", _connect_sync, pgwire.sync, notices_close_while_idle=False),
+}
 
 
 @pytest.fixture
-async def conn(cluster: TemporaryCluster) -> Any:
-    """A fresh superuser connection to ``pgwire_test`` (TCP, no SSL)."""
-    connection = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable")
+def api(request: pytest.FixtureRequest) -> Api:
+    """The API under test: ``async`` or ``sync`` (see ``pytest_generate_tests``)."""
+    return APIS[request.param]
+
+
+@pytest.fixture
+async def conn(api: Api, cluster: TemporaryCluster) -> AsyncIterator[Any]:
+    """A fresh superuser connection to ``pgwire_test`` (TCP, no SSL), of the API under test."""
+    connection = await api.connect(**cluster.connect_kwargs(), ssl="disable")
     try:
         yield connection
     finally:
         if not connection.is_closed():
-            await connection.close()
+            try:
+                await asyncio.wait_for(connection.close(), 10)
+            except (TimeoutError, asyncio.TimeoutError):
+                connection.terminate()
 
 
 @pytest.fixture
-async def make_conn(cluster: TemporaryCluster) -> Any:
+async def make_conn(api: Api, cluster: TemporaryCluster) -> AsyncIterator[Any]:
     """A factory for more connections: ``await make_conn(**overrides)``; all closed at the end."""
-    opened: list[pgwire.Connection] = []
+    opened: list[Any] = []
 
-    async def factory(**overrides: Any) -> pgwire.Connection:
+    async def factory(**overrides: Any) -> Any:
         kwargs = {**cluster.connect_kwargs(), "ssl": "disable", **overrides}
-        connection = await pgwire.connect(**kwargs)
+        connection = await api.connect(**kwargs)
         opened.append(connection)
         return connection
 

@@ -1,9 +1,12 @@
 """Concurrency, timeouts and cancellation on one connection, against a real server.
 
-Operations issued concurrently on one connection queue in order (no "another
+Operations issued concurrently on one connection queue (no "another
 operation is in progress"); a timeout or a cancelled task asks the server to
 cancel the statement, and the next operation gets its own result, never a
-stale one.  Elapsed times are checked against generous bounds far below the
+stale one.  The tests run on both APIs: for the blocking API the concurrent
+operations are threads sharing one connection (see conftest.py); task
+cancellation and the FIFO order of queued tasks are asyncio's alone
+(``async_only``).  Elapsed times are checked against generous bounds far below the
 length of the server-side sleeps, so a cancel that did not work shows.
 """
 
@@ -16,6 +19,9 @@ from typing import Any
 import pytest
 
 import pgwire
+
+# asyncio.TimeoutError is TimeoutError from Python 3.11 on; a blocking call raises TimeoutError.
+TIMEOUT_ERRORS = (TimeoutError, asyncio.TimeoutError)
 
 
 async def _wait_until_active(observer: Any, pid: int, timeout: float = 5) -> None:
@@ -78,6 +84,7 @@ async def test_fifty_tasks_on_one_connection(conn: Any) -> None:
             assert value == i
 
 
+@pytest.mark.async_only  # asyncio.Lock is FIFO; threads take a threading.Lock in no set order
 async def test_tasks_run_in_submission_order(conn: Any) -> None:
     await conn.execute("CREATE TEMP TABLE IF NOT EXISTS order_log (n int)")
     await asyncio.gather(
@@ -137,7 +144,7 @@ async def test_timeout_cancels_statement_and_next_query_is_fresh(
 ) -> None:
     observer = await make_conn()
     started = time.monotonic()
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await conn.fetchval("SELECT pg_sleep(5)", timeout=0.5)
     assert time.monotonic() - started < 2
     assert await conn.fetchval("SELECT $1::int", 42) == 42
@@ -160,7 +167,7 @@ async def test_timeout_on_every_method(conn: Any, method: str) -> None:
         ),
     }[method]
     started = time.monotonic()
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await call()
     assert await conn.fetchval("SELECT $1::text", method) == method
     assert time.monotonic() - started < 2.5
@@ -169,7 +176,7 @@ async def test_timeout_on_every_method(conn: Any, method: str) -> None:
 async def test_timeout_on_prepared_statement(conn: Any) -> None:
     stmt = await conn.prepare("SELECT pg_sleep($1::float8)::text || $2::text")
     started = time.monotonic()
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await stmt.fetchval(5, "x", timeout=0.3)
     assert await stmt.fetchval(0, "fresh") == "fresh"
     assert time.monotonic() - started < 2.5
@@ -179,7 +186,7 @@ async def test_timeout_inside_transaction_leaves_it_failed_not_desynchronised(
     conn: Any,
 ) -> None:
     await conn.execute("BEGIN")
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await conn.fetchval("SELECT pg_sleep(5)", timeout=0.3)
     # The cancelled statement failed inside the transaction, as any error does.
     with pytest.raises(pgwire.InFailedSQLTransactionError):
@@ -196,7 +203,7 @@ async def test_repeated_timeouts_racing_completion(conn: Any) -> None:
             value = await conn.fetchval(
                 "SELECT $1::int FROM pg_sleep(0.02)", i, timeout=0.02
             )
-        except asyncio.TimeoutError:
+        except TIMEOUT_ERRORS:
             pass
         else:
             assert value == i
@@ -212,11 +219,11 @@ async def test_timeout_does_not_affect_fast_queries(conn: Any) -> None:
 async def test_command_timeout_on_connect(make_conn: Any) -> None:
     conn = await make_conn(command_timeout=0.5)
     started = time.monotonic()
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await conn.fetchval("SELECT pg_sleep(5)")
     assert time.monotonic() - started < 2
     assert await conn.fetchval("SELECT $1::int", 7) == 7
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await conn.execute("SELECT pg_sleep(5)")
     # An explicit per-call timeout wins over command_timeout.
     assert await conn.fetchval("SELECT pg_sleep(0.8)::text || 'slept'", timeout=5) == "slept"
@@ -226,7 +233,7 @@ async def test_command_timeout_on_connect(make_conn: Any) -> None:
 async def test_command_timeout_applies_to_prepared_statements(make_conn: Any) -> None:
     conn = await make_conn(command_timeout=0.3)
     stmt = await conn.prepare("SELECT pg_sleep($1::float8)")
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await stmt.fetch(5)
     assert await conn.fetchval("SELECT 1") == 1
 
@@ -238,7 +245,7 @@ async def test_timeout_counts_time_spent_waiting_in_queue(conn: Any) -> None:
     started = time.monotonic()
     try:
         await conn.fetchval("SELECT 'queued'", timeout=0.2)
-    except asyncio.TimeoutError:
+    except TIMEOUT_ERRORS:
         pass
     waited = time.monotonic() - started
     assert await slow == "slow"
@@ -250,6 +257,7 @@ async def test_timeout_counts_time_spent_waiting_in_queue(conn: Any) -> None:
 # Cancellation
 
 
+@pytest.mark.async_only  # task cancellation
 async def test_cancelled_task_cancels_server_statement(conn: Any, make_conn: Any) -> None:
     observer = await make_conn()
     pid = conn.get_server_pid()
@@ -265,6 +273,7 @@ async def test_cancelled_task_cancels_server_statement(conn: Any, make_conn: Any
     assert not conn.is_closed()
 
 
+@pytest.mark.async_only  # task cancellation
 async def test_cancelled_task_with_queued_followers(conn: Any, make_conn: Any) -> None:
     observer = await make_conn()
     sleeper = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(5)"))
@@ -277,6 +286,7 @@ async def test_cancelled_task_with_queued_followers(conn: Any, make_conn: Any) -
     assert sleeper.cancelled()
 
 
+@pytest.mark.async_only  # task cancellation
 async def test_cancelling_a_queued_task_does_not_disturb_others(conn: Any) -> None:
     first = asyncio.ensure_future(conn.fetchval("SELECT pg_sleep(0.3)::text || 'first'"))
     queued = asyncio.ensure_future(conn.fetchval("SELECT 'never'"))
@@ -289,6 +299,7 @@ async def test_cancelling_a_queued_task_does_not_disturb_others(conn: Any) -> No
     assert await conn.fetchval("SELECT 'then'") == "then"
 
 
+@pytest.mark.async_only  # task cancellation
 async def test_cancel_inside_transaction_block(conn: Any) -> None:
     async def body() -> None:
         async with conn.transaction():
@@ -308,14 +319,16 @@ async def test_cancel_inside_transaction_block(conn: Any) -> None:
     ) == 0
 
 
+@pytest.mark.async_only  # cancellation by asyncio.wait_for
 async def test_wait_for_around_query(conn: Any) -> None:
     started = time.monotonic()
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await asyncio.wait_for(conn.fetchval("SELECT pg_sleep(5)"), 0.3)
     assert await conn.fetchval("SELECT 'clean'") == "clean"
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.async_only  # task cancellation
 async def test_repeated_cancellation_racing_completion(conn: Any) -> None:
     for i in range(20):
         task = asyncio.ensure_future(conn.fetchval("SELECT $1::int FROM pg_sleep(0.01)", i))
@@ -333,7 +346,7 @@ async def test_repeated_cancellation_racing_completion(conn: Any) -> None:
 
 async def test_close_after_cancelled_query(make_conn: Any) -> None:
     conn = await make_conn()
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await conn.fetchval("SELECT pg_sleep(5)", timeout=0.2)
     started = time.monotonic()
     await asyncio.wait_for(conn.close(), 3)
@@ -352,14 +365,15 @@ async def test_timeouts_mixed_into_concurrent_tasks(conn: Any) -> None:
     assert time.monotonic() - started < 10
     for i, result in enumerate(results):
         if i % 10 == 3:
-            assert isinstance(result, asyncio.TimeoutError), (i, result)
+            assert isinstance(result, TIMEOUT_ERRORS), (i, result)
         else:
             assert result == i * 3, (i, result)
     assert await conn.fetchval("SELECT 'done'") == "done"
 
 
+@pytest.mark.async_only  # task cancellation
 async def test_cancel_while_waiting_for_recovery(conn: Any) -> None:
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await conn.fetchval("SELECT pg_sleep(5)", timeout=0.2)
     # The next call waits for the cancelled statement to finish on the server;
     # cancelling it there must not break the connection either.
@@ -369,3 +383,15 @@ async def test_cancel_while_waiting_for_recovery(conn: Any) -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiter
     assert await asyncio.wait_for(conn.fetchval("SELECT 'next'"), 5) == "next"
+
+
+@pytest.mark.parametrize("timeout", [0, -1])
+async def test_timeout_not_positive_runs_nothing(conn: Any, timeout: float) -> None:
+    await conn.execute("CREATE TEMP TABLE IF NOT EXISTS zero_timeout (n int)")
+    with pytest.raises(TIMEOUT_ERRORS):
+        await conn.execute("INSERT INTO zero_timeout VALUES ($1)", 1, timeout=timeout)
+    with pytest.raises(TIMEOUT_ERRORS):
+        await conn.fetchval("INSERT INTO zero_timeout VALUES (2) RETURNING n", timeout=timeout)
+    await asyncio.sleep(0.1)
+    assert await conn.fetchval("SELECT count(*) FROM zero_timeout") == 0
+    assert await conn.fetchval("SELECT $1::int", 5) == 5

@@ -4,6 +4,8 @@ Every test talks to the session's throwaway PostgreSQL (``cluster`` fixture).
 Each login role uses one authentication method (see
 ``pgwire.testing.cluster.AUTH_METHODS``), both over TCP and over the Unix
 socket; failures must raise the documented exception classes, promptly.
+Every test runs once per API: ``api.connect`` is ``pgwire.connect`` or
+``pgwire.connect_sync`` (conftest.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pgwire.testing.cluster import conninfo
 PASSWORD_USERS = ["password_user", "md5_user", "scram_user"]
 ALL_USERS = ["trust_user", *PASSWORD_USERS]
 TRANSPORTS = [pytest.param(False, id="tcp"), pytest.param(True, id="unix")]
+# asyncio.TimeoutError is TimeoutError from Python 3.11 on; a blocking call raises TimeoutError.
+TIMEOUT_ERRORS = (TimeoutError, asyncio.TimeoutError)
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +36,7 @@ def _no_password_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-async def _whoami(conn: pgwire.Connection) -> tuple[str, str]:
+async def _whoami(conn: Any) -> tuple[str, str]:
     row = await conn.fetchrow("SELECT current_user, current_database()")
     assert row is not None
     return row[0], row[1]
@@ -44,9 +48,11 @@ async def _whoami(conn: pgwire.Connection) -> tuple[str, str]:
 
 @pytest.mark.parametrize("unix_socket", TRANSPORTS)
 @pytest.mark.parametrize("user", ALL_USERS)
-async def test_connect_with_right_password(cluster: Any, user: str, unix_socket: bool) -> None:
+async def test_connect_with_right_password(
+    api: Any, cluster: Any, user: str, unix_socket: bool
+) -> None:
     kwargs = cluster.connect_kwargs(user=user, unix_socket=unix_socket)
-    conn = await pgwire.connect(**kwargs, ssl="disable")
+    conn = await api.connect(**kwargs, ssl="disable")
     try:
         assert await _whoami(conn) == (user, cluster.database)
         assert await conn.fetchval("SELECT $1::int + 1", 41) == 42
@@ -59,12 +65,12 @@ async def test_connect_with_right_password(cluster: Any, user: str, unix_socket:
 @pytest.mark.parametrize("unix_socket", TRANSPORTS)
 @pytest.mark.parametrize("user", PASSWORD_USERS)
 async def test_wrong_password_raises_invalid_password(
-    cluster: Any, user: str, unix_socket: bool
+    api: Any, cluster: Any, user: str, unix_socket: bool
 ) -> None:
     kwargs = cluster.connect_kwargs(user=user, unix_socket=unix_socket)
     kwargs["password"] = "definitely-not-" + str(kwargs["password"])
     with pytest.raises(pgwire.InvalidPasswordError) as info:
-        await asyncio.wait_for(pgwire.connect(**kwargs, ssl="disable"), 10)
+        await asyncio.wait_for(api.connect(**kwargs, ssl="disable"), 10)
     exc = info.value
     assert exc.sqlstate == "28P01"
     assert isinstance(exc, pgwire.OperationalError)
@@ -75,29 +81,29 @@ async def test_wrong_password_raises_invalid_password(
 @pytest.mark.parametrize("unix_socket", TRANSPORTS)
 @pytest.mark.parametrize("user", PASSWORD_USERS)
 async def test_missing_password_raises_interface_error(
-    cluster: Any, user: str, unix_socket: bool
+    api: Any, cluster: Any, user: str, unix_socket: bool
 ) -> None:
     kwargs = cluster.connect_kwargs(user=user, unix_socket=unix_socket)
     kwargs["password"] = None
     with pytest.raises(pgwire.InterfaceError) as info:
-        await asyncio.wait_for(pgwire.connect(**kwargs, ssl="disable"), 10)
+        await asyncio.wait_for(api.connect(**kwargs, ssl="disable"), 10)
     assert "password" in str(info.value).lower()
     # A client-side problem, not a server error dressed up as one.
     assert not isinstance(info.value, pgwire.PostgresError)
 
 
-async def test_trust_user_ignores_a_given_password(cluster: Any) -> None:
+async def test_trust_user_ignores_a_given_password(api: Any, cluster: Any) -> None:
     kwargs = cluster.connect_kwargs(user="trust_user", password="whatever")
-    conn = await pgwire.connect(**kwargs, ssl="disable")
+    conn = await api.connect(**kwargs, ssl="disable")
     try:
         assert (await _whoami(conn))[0] == "trust_user"
     finally:
         await conn.close()
 
 
-async def test_scram_password_over_ssl(cluster: Any) -> None:
+async def test_scram_password_over_ssl(api: Any, cluster: Any) -> None:
     kwargs = cluster.connect_kwargs(user="scram_user")
-    conn = await pgwire.connect(**kwargs, ssl="require")
+    conn = await api.connect(**kwargs, ssl="require")
     try:
         assert (await _whoami(conn))[0] == "scram_user"
         assert await conn.fetchval("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
@@ -105,12 +111,12 @@ async def test_scram_password_over_ssl(cluster: Any) -> None:
         await conn.close()
 
 
-async def test_unknown_role_is_rejected(cluster: Any) -> None:
+async def test_unknown_role_is_rejected(api: Any, cluster: Any) -> None:
     kwargs = cluster.connect_kwargs(user="no_such_role_pgwire")
     kwargs["password"] = "x"
     # No pg_hba.conf line matches this role: the server refuses the connection.
     with pytest.raises(pgwire.InvalidAuthorizationSpecificationError) as info:
-        await asyncio.wait_for(pgwire.connect(**kwargs, ssl="disable"), 10)
+        await asyncio.wait_for(api.connect(**kwargs, ssl="disable"), 10)
     assert info.value.sqlstate == "28000"
 
 
@@ -120,10 +126,10 @@ async def test_unknown_role_is_rejected(cluster: Any) -> None:
 
 @pytest.mark.parametrize("unix_socket", TRANSPORTS)
 @pytest.mark.parametrize("user", ["trust_user", "scram_user", "md5_user"])
-async def test_uri_dsn(cluster: Any, user: str, unix_socket: bool) -> None:
+async def test_uri_dsn(api: Any, cluster: Any, user: str, unix_socket: bool) -> None:
     dsn = cluster.dsn(user=user, unix_socket=unix_socket, sslmode="disable")
     assert dsn.startswith("postgresql://")
-    conn = await pgwire.connect(dsn)
+    conn = await api.connect(dsn)
     try:
         assert await _whoami(conn) == (user, cluster.database)
     finally:
@@ -131,7 +137,7 @@ async def test_uri_dsn(cluster: Any, user: str, unix_socket: bool) -> None:
 
 
 @pytest.mark.parametrize("unix_socket", TRANSPORTS)
-async def test_keyword_value_dsn(cluster: Any, unix_socket: bool) -> None:
+async def test_keyword_value_dsn(api: Any, cluster: Any, unix_socket: bool) -> None:
     host = os.fspath(cluster.unix_socket_dir) if unix_socket else cluster.host
     dsn = conninfo(
         host=host,
@@ -142,7 +148,7 @@ async def test_keyword_value_dsn(cluster: Any, unix_socket: bool) -> None:
         sslmode="disable",
         application_name="kv dsn app",
     )
-    conn = await pgwire.connect(dsn)
+    conn = await api.connect(dsn)
     try:
         assert await _whoami(conn) == ("scram_user", cluster.database)
         assert await conn.fetchval("SHOW application_name") == "kv dsn app"
@@ -150,28 +156,28 @@ async def test_keyword_value_dsn(cluster: Any, unix_socket: bool) -> None:
         await conn.close()
 
 
-async def test_postgres_scheme_alias(cluster: Any) -> None:
+async def test_postgres_scheme_alias(api: Any, cluster: Any) -> None:
     dsn = cluster.dsn(user="trust_user", sslmode="disable").replace("postgresql://", "postgres://")
-    conn = await pgwire.connect(dsn)
+    conn = await api.connect(dsn)
     try:
         assert (await _whoami(conn))[0] == "trust_user"
     finally:
         await conn.close()
 
 
-async def test_keyword_arguments_override_the_dsn(cluster: Any) -> None:
+async def test_keyword_arguments_override_the_dsn(api: Any, cluster: Any) -> None:
     dsn = cluster.dsn(user="trust_user", database="no_such_database_pgwire", sslmode="disable")
-    conn = await pgwire.connect(dsn, database=cluster.database, user="md5_user",
-                                password=cluster.passwords["md5_user"])
+    conn = await api.connect(dsn, database=cluster.database, user="md5_user",
+                             password=cluster.passwords["md5_user"])
     try:
         assert await _whoami(conn) == ("md5_user", cluster.database)
     finally:
         await conn.close()
 
 
-async def test_uri_application_name_parameter(cluster: Any) -> None:
+async def test_uri_application_name_parameter(api: Any, cluster: Any) -> None:
     dsn = cluster.dsn(sslmode="disable", application_name="uri-app")
-    conn = await pgwire.connect(dsn)
+    conn = await api.connect(dsn)
     try:
         assert await conn.fetchval("SHOW application_name") == "uri-app"
     finally:
@@ -179,7 +185,7 @@ async def test_uri_application_name_parameter(cluster: Any) -> None:
 
 
 async def test_environment_variables_as_defaults(
-    cluster: Any, monkeypatch: pytest.MonkeyPatch
+    api: Any, cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PGHOST", cluster.host)
     monkeypatch.setenv("PGPORT", str(cluster.port))
@@ -187,7 +193,7 @@ async def test_environment_variables_as_defaults(
     monkeypatch.setenv("PGPASSWORD", cluster.passwords["scram_user"])
     monkeypatch.setenv("PGDATABASE", cluster.database)
     monkeypatch.setenv("PGSSLMODE", "disable")
-    conn = await pgwire.connect()
+    conn = await api.connect()
     try:
         assert await _whoami(conn) == ("scram_user", cluster.database)
         assert await conn.fetchval(SSL_QUERY) is False
@@ -195,8 +201,8 @@ async def test_environment_variables_as_defaults(
         await conn.close()
 
 
-async def test_several_hosts_first_unreachable(cluster: Any) -> None:
-    conn = await pgwire.connect(
+async def test_several_hosts_first_unreachable(api: Any, cluster: Any) -> None:
+    conn = await api.connect(
         host=[cluster.host, cluster.host],
         port=[_closed_port(), cluster.port],
         user="trust_user",
@@ -210,9 +216,9 @@ async def test_several_hosts_first_unreachable(cluster: Any) -> None:
         await conn.close()
 
 
-async def test_invalid_dsn_scheme_raises_interface_error() -> None:
+async def test_invalid_dsn_scheme_raises_interface_error(api: Any) -> None:
     with pytest.raises(pgwire.InterfaceError):
-        await pgwire.connect("mysql://user@localhost/db")
+        await api.connect("mysql://user@localhost/db")
 
 
 # ---------------------------------------------------------------------------
@@ -222,9 +228,9 @@ async def test_invalid_dsn_scheme_raises_interface_error() -> None:
 SSL_QUERY = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
 
 
-async def test_ssl_require_encrypts(cluster: Any) -> None:
+async def test_ssl_require_encrypts(api: Any, cluster: Any) -> None:
     assert cluster.ssl_enabled
-    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl="require")
+    conn = await api.connect(**cluster.connect_kwargs(), ssl="require")
     try:
         assert await conn.fetchval(SSL_QUERY) is True
         assert await conn.fetchval("SELECT $1::text", "over tls") == "over tls"
@@ -232,48 +238,48 @@ async def test_ssl_require_encrypts(cluster: Any) -> None:
         await conn.close()
 
 
-async def test_ssl_disable_does_not_encrypt(cluster: Any) -> None:
-    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable")
+async def test_ssl_disable_does_not_encrypt(api: Any, cluster: Any) -> None:
+    conn = await api.connect(**cluster.connect_kwargs(), ssl="disable")
     try:
         assert await conn.fetchval(SSL_QUERY) is False
     finally:
         await conn.close()
 
 
-async def test_ssl_true_and_sslmode_in_dsn(cluster: Any) -> None:
-    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl=True)
+async def test_ssl_true_and_sslmode_in_dsn(api: Any, cluster: Any) -> None:
+    conn = await api.connect(**cluster.connect_kwargs(), ssl=True)
     try:
         assert await conn.fetchval(SSL_QUERY) is True
     finally:
         await conn.close()
-    conn = await pgwire.connect(cluster.dsn(sslmode="require"))
+    conn = await api.connect(cluster.dsn(sslmode="require"))
     try:
         assert await conn.fetchval(SSL_QUERY) is True
     finally:
         await conn.close()
 
 
-async def test_ssl_verify_full_with_cluster_certificate(cluster: Any) -> None:
+async def test_ssl_verify_full_with_cluster_certificate(api: Any, cluster: Any) -> None:
     dsn = cluster.dsn(sslmode="verify-full", sslrootcert=os.fspath(cluster.ssl_cert_file))
-    conn = await pgwire.connect(dsn)
+    conn = await api.connect(dsn)
     try:
         assert await conn.fetchval(SSL_QUERY) is True
     finally:
         await conn.close()
 
 
-async def test_ssl_on_unix_socket_is_not_attempted(cluster: Any) -> None:
+async def test_ssl_on_unix_socket_is_not_attempted(api: Any, cluster: Any) -> None:
     # libpq never negotiates SSL over a Unix socket; "prefer" must just work.
-    conn = await pgwire.connect(**cluster.connect_kwargs(unix_socket=True), ssl="prefer")
+    conn = await api.connect(**cluster.connect_kwargs(unix_socket=True), ssl="prefer")
     try:
         assert await conn.fetchval("SELECT 1") == 1
     finally:
         await conn.close()
 
 
-async def test_invalid_ssl_mode_raises_interface_error(cluster: Any) -> None:
+async def test_invalid_ssl_mode_raises_interface_error(api: Any, cluster: Any) -> None:
     with pytest.raises(pgwire.InterfaceError):
-        await pgwire.connect(**cluster.connect_kwargs(), ssl="sometimes")
+        await api.connect(**cluster.connect_kwargs(), ssl="sometimes")
 
 
 # ---------------------------------------------------------------------------
@@ -327,8 +333,8 @@ async def test_get_settings(conn: Any) -> None:
         _ = settings.no_such_setting
 
 
-async def test_close_is_idempotent_and_marks_closed(cluster: Any) -> None:
-    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable")
+async def test_close_is_idempotent_and_marks_closed(api: Any, cluster: Any) -> None:
+    conn = await api.connect(**cluster.connect_kwargs(), ssl="disable")
     pid = conn.get_server_pid()
     assert not conn.is_closed()
     await conn.close()
@@ -336,7 +342,7 @@ async def test_close_is_idempotent_and_marks_closed(cluster: Any) -> None:
     await conn.close()  # a second close is a no-op
     assert conn.is_closed()
     # The server saw a graceful Terminate: the backend goes away.
-    other = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable")
+    other = await api.connect(**cluster.connect_kwargs(), ssl="disable")
     try:
         for _ in range(100):
             alive = await other.fetchval(
@@ -350,14 +356,14 @@ async def test_close_is_idempotent_and_marks_closed(cluster: Any) -> None:
         await other.close()
 
 
-async def test_connection_class_subclass(cluster: Any) -> None:
-    class MyConnection(pgwire.Connection):
+async def test_connection_class_subclass(api: Any, cluster: Any) -> None:
+    class MyConnection(api.Connection):  # type: ignore[name-defined]
         marker = "mine"
 
-    conn = await pgwire.connect(**cluster.connect_kwargs(), ssl="disable",
-                                connection_class=MyConnection)
+    conn = await api.connect(**cluster.connect_kwargs(), ssl="disable",
+                             connection_class=MyConnection)
     try:
-        assert isinstance(conn, MyConnection)
+        assert isinstance(api.unwrap(conn), MyConnection)
         assert conn.marker == "mine"
         assert await conn.fetchval("SELECT 7") == 7
     finally:
@@ -374,22 +380,22 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_closed_port_raises_os_error_promptly() -> None:
+async def test_closed_port_raises_os_error_promptly(api: Any) -> None:
     port = _closed_port()
     started = time.monotonic()
     with pytest.raises(OSError):
         await asyncio.wait_for(
-            pgwire.connect(host="127.0.0.1", port=port, user="postgres", database="x",
-                           ssl="disable", timeout=10),
+            api.connect(host="127.0.0.1", port=port, user="postgres", database="x",
+                        ssl="disable", timeout=10),
             10,
         )
     assert time.monotonic() - started < 3
 
 
-async def test_missing_unix_socket_raises_os_error(tmp_path: Any) -> None:
+async def test_missing_unix_socket_raises_os_error(api: Any, tmp_path: Any) -> None:
     with pytest.raises(OSError):
         await asyncio.wait_for(
-            pgwire.connect(host=os.fspath(tmp_path), port=5432, user="postgres", database="x"),
+            api.connect(host=os.fspath(tmp_path), port=5432, user="postgres", database="x"),
             10,
         )
 
@@ -422,12 +428,14 @@ async def silent_server() -> AsyncIterator[SilentServer]:
 
 
 @pytest.mark.parametrize("ssl", ["disable", "prefer"])
-async def test_connect_timeout_against_silent_server(silent_server: SilentServer, ssl: str) -> None:
+async def test_connect_timeout_against_silent_server(
+    api: Any, silent_server: SilentServer, ssl: str
+) -> None:
     started = time.monotonic()
-    with pytest.raises(asyncio.TimeoutError):
+    with pytest.raises(TIMEOUT_ERRORS):
         await asyncio.wait_for(
-            pgwire.connect(host="127.0.0.1", port=silent_server.port, user="postgres",
-                           database="x", password="x", ssl=ssl, timeout=0.5),
+            api.connect(host="127.0.0.1", port=silent_server.port, user="postgres",
+                        database="x", password="x", ssl=ssl, timeout=0.5),
             10,
         )
     elapsed = time.monotonic() - started
@@ -438,58 +446,58 @@ async def test_connect_timeout_against_silent_server(silent_server: SilentServer
     assert sent  # the SSLRequest or StartupMessage, then EOF
 
 
-async def test_connect_timeout_from_dsn(silent_server: SilentServer) -> None:
+async def test_connect_timeout_from_dsn(api: Any, silent_server: SilentServer) -> None:
     # libpq semantics: connect_timeout in the connection string applies when
     # the caller does not pass timeout= explicitly.
     port = silent_server.port
     dsn = f"postgresql://postgres@127.0.0.1:{port}/x?sslmode=disable&connect_timeout=1"
-    task = asyncio.ensure_future(pgwire.connect(dsn))
+    task = asyncio.ensure_future(api.connect(dsn))
     done, _ = await asyncio.wait({task}, timeout=2.5)
     if not done:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert task in done, "connect_timeout=1 from the DSN was not applied"
-    assert isinstance(task.exception(), asyncio.TimeoutError)
+    assert isinstance(task.exception(), TIMEOUT_ERRORS)
 
 
-async def test_unknown_keyword_argument_raises_type_error(cluster: Any) -> None:
+async def test_unknown_keyword_argument_raises_type_error(api: Any, cluster: Any) -> None:
     with pytest.raises(TypeError, match="no_such_option"):
-        await pgwire.connect(**cluster.connect_kwargs(), no_such_option=1)
+        await api.connect(**cluster.connect_kwargs(), no_such_option=1)
 
 
 @pytest.mark.parametrize("bad", [dict, tuple, object(), "Record", None])
-async def test_bad_record_class_raises_interface_error(cluster: Any, bad: Any) -> None:
+async def test_bad_record_class_raises_interface_error(api: Any, cluster: Any, bad: Any) -> None:
     with pytest.raises(pgwire.InterfaceError, match="record_class"):
-        await pgwire.connect(**cluster.connect_kwargs(), ssl="disable", record_class=bad)
+        await api.connect(**cluster.connect_kwargs(), ssl="disable", record_class=bad)
 
 
-async def test_database_that_does_not_exist(cluster: Any) -> None:
+async def test_database_that_does_not_exist(api: Any, cluster: Any) -> None:
     kwargs = cluster.connect_kwargs(database="no_such_database_pgwire")
     with pytest.raises(pgwire.InvalidCatalogNameError) as info:
-        await asyncio.wait_for(pgwire.connect(**kwargs, ssl="disable"), 10)
+        await asyncio.wait_for(api.connect(**kwargs, ssl="disable"), 10)
     assert info.value.sqlstate == "3D000"
     assert "no_such_database_pgwire" in str(info.value)
 
 
-async def test_negative_statement_cache_size_is_rejected(cluster: Any) -> None:
+async def test_negative_statement_cache_size_is_rejected(api: Any, cluster: Any) -> None:
     with pytest.raises(pgwire.InterfaceError):
-        await pgwire.connect(**cluster.connect_kwargs(), ssl="disable", statement_cache_size=-1)
+        await api.connect(**cluster.connect_kwargs(), ssl="disable", statement_cache_size=-1)
 
 
-async def test_invalid_server_setting_is_reported(cluster: Any) -> None:
+async def test_invalid_server_setting_is_reported(api: Any, cluster: Any) -> None:
     with pytest.raises(pgwire.PostgresError) as info:
         await asyncio.wait_for(
-            pgwire.connect(**cluster.connect_kwargs(), ssl="disable",
-                           server_settings={"no_such_guc_pgwire": "1"}),
+            api.connect(**cluster.connect_kwargs(), ssl="disable",
+                        server_settings={"no_such_guc_pgwire": "1"}),
             10,
         )
     assert "no_such_guc_pgwire" in str(info.value)
 
 
-async def test_many_connections_in_parallel(cluster: Any) -> None:
+async def test_many_connections_in_parallel(api: Any, cluster: Any) -> None:
     kwargs = cluster.connect_kwargs(user="scram_user")
     conns = await asyncio.gather(
-        *(pgwire.connect(**kwargs, ssl="disable") for _ in range(10))
+        *(api.connect(**kwargs, ssl="disable") for _ in range(10))
     )
     try:
         pids = {c.get_server_pid() for c in conns}

@@ -4,6 +4,8 @@ Every server error must arrive as the class of its SQLSTATE (in the PEP 249
 hierarchy) with all the ErrorResponse fields the server sent; mistakes the
 caller makes are caught client-side with a clear message; and after any error
 the connection is either usable and in step with the server, or closed.
+Every test runs once per API (conftest.py); noticing a closed connection
+while idle is the asyncio API's alone (``async_only``).
 """
 
 from __future__ import annotations
@@ -457,6 +459,7 @@ async def test_server_terminates_idle_connection(make_conn: Any) -> None:
     await asyncio.wait_for(conn.close(), 5)  # closing a dead connection is fine
 
 
+@pytest.mark.async_only  # a blocking connection reads only inside a call
 async def test_server_terminates_idle_connection_is_noticed(make_conn: Any) -> None:
     conn = await make_conn()
     killer = await make_conn()
@@ -537,6 +540,7 @@ async def test_non_ascii_error_message(conn: Any) -> None:
     await _assert_usable(conn)
 
 
+@pytest.mark.async_only  # a blocking connection reads only inside a call
 async def test_idle_in_transaction_timeout_closes_connection(make_conn: Any) -> None:
     conn = await make_conn()
     await conn.execute("SET idle_in_transaction_session_timeout = '100ms'; BEGIN")
@@ -544,6 +548,26 @@ async def test_idle_in_transaction_timeout_closes_connection(make_conn: Any) -> 
         if conn.is_closed():
             break
         await asyncio.sleep(0.02)
+    assert conn.is_closed()
+    with pytest.raises(pgwire.ConnectionDoesNotExistError):
+        await asyncio.wait_for(conn.fetchval("SELECT 1"), 10)
+
+
+async def test_idle_in_transaction_timeout_next_call_fails_cleanly(make_conn: Any) -> None:
+    conn = await make_conn()
+    killer = await make_conn()
+    pid = conn.get_server_pid()
+    await conn.execute("SET idle_in_transaction_session_timeout = '100ms'; BEGIN")
+    for _ in range(250):  # until the server has ended the session
+        if not await killer.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
+            break
+        await asyncio.sleep(0.02)
+    started = time.monotonic()
+    # Whether the connection noticed while idle (asyncio) or notices now
+    # (blocking): the call fails as on any connection the server has closed.
+    with pytest.raises(pgwire.ConnectionDoesNotExistError):
+        await asyncio.wait_for(conn.fetchval("SELECT 1"), 10)
+    assert time.monotonic() - started < 5
     assert conn.is_closed()
     with pytest.raises(pgwire.ConnectionDoesNotExistError):
         await asyncio.wait_for(conn.fetchval("SELECT 1"), 10)

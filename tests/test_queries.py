@@ -1,6 +1,7 @@
 """Running queries against a real server: execute, fetch*, executemany, Records.
 
-Covers the everyday async API: statuses returned by ``execute``, the shapes
+Covers the everyday API (both of them: every test runs once per API, see
+conftest.py): statuses returned by ``execute``, the shapes
 ``fetch``/``fetchrow``/``fetchval`` return, :class:`pgwire.Record` behaviour
 on real results, custom record classes, ``executemany`` atomicity, and
 payloads that stress the framing (NULLs, 100k rows, 10 MB values, unicode).

@@ -3,7 +3,8 @@
 What the server holds is read from ``pg_prepared_statements`` on the same
 connection (statements are per session), and compared with the client's
 per-connection LRU (``conn._session.cache``).  A statement created through
-the protocol shows ``from_sql = false``; the unnamed statement is not listed.
+the protocol shows ``from_sql = false``; the unnamed statement is not listed.  Every test runs once per API
+(conftest.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 
 import pgwire
+from pgwire.drivers.blocking import BlockingDriver
 
 LIST_STATEMENTS = (
     "SELECT name, statement, from_sql FROM pg_prepared_statements ORDER BY name"
@@ -64,13 +66,16 @@ def _count_round_trips(conn: Any) -> list[Any]:
     """Record every operation (one write, one wait) the driver submits from now on."""
     submitted: list[Any] = []
     driver = conn._driver
-    original = driver.submit
+    # The asyncio driver submits an operation and waits for its future; the
+    # blocking driver runs it (sends, then reads until it is done).
+    method = "run" if isinstance(driver, BlockingDriver) else "submit"
+    original = getattr(driver, method)
 
-    def submit(op: Any) -> Any:
+    def submit(op: Any, *args: Any) -> Any:
         submitted.append(op)
-        return original(op)
+        return original(op, *args)
 
-    driver.submit = submit
+    setattr(driver, method, submit)
     return submitted
 
 
@@ -242,10 +247,13 @@ async def test_ddl_inside_the_same_transaction(conn: Any, table: str) -> None:
     query = f"SELECT * FROM {table}"
     await conn.execute(f"CREATE TABLE {table} (a int); INSERT INTO {table} VALUES (1)")
     assert await conn.fetch(query) == [(1,)]
-    with pytest.raises(pgwire.InvalidCachedStatementError):
+    with pytest.raises(LookupError):
         async with conn.transaction():
             await conn.execute(f"ALTER TABLE {table} ADD COLUMN b int DEFAULT 2")
-            await conn.fetch(query)
+            # DDL in the transaction block cleared the statement cache: the
+            # query is prepared again and sees the new shape.
+            assert await conn.fetch(query) == [(1, 2)]
+            raise LookupError  # roll back
     # Rolled back, so the table has its old shape again; the query still works.
     assert await conn.fetch(query) == [(1,)]
 
@@ -328,11 +336,11 @@ async def test_ddl_without_statement_cache_mixed_formats_outside_transaction(
 # prepare()
 
 
-async def test_prepare_fetch_methods(conn: Any) -> None:
+async def test_prepare_fetch_methods(api: Any, conn: Any) -> None:
     stmt = await conn.prepare(
         "SELECT g AS n, $2::text || g AS label FROM generate_series(1, $1::int) g ORDER BY g"
     )
-    assert isinstance(stmt, pgwire.PreparedStatement)
+    assert isinstance(api.unwrap(stmt), api.PreparedStatement)
     rows = await stmt.fetch(3, "x")
     assert rows == [(1, "x1"), (2, "x2"), (3, "x3")]
     assert rows[1]["label"] == "x2"
@@ -440,6 +448,7 @@ async def test_prepare_bad_sql(conn: Any) -> None:
 
 
 async def test_prepared_statements_concurrently(conn: Any) -> None:
+    # asyncio tasks, or threads sharing the blocking connection.
     stmt = await conn.prepare("SELECT $1::int + 1000")
     results = await asyncio.gather(*(stmt.fetchval(i) for i in range(50)))
     assert results == [i + 1000 for i in range(50)]

@@ -211,20 +211,22 @@ def placeholders(count: int, cast: str = "", start: int = 1) -> str:
 # so the pure round-trip tests share one connection per mode for the module
 # (and one event loop); ``unique`` keeps every statement new, so each still
 # sees a first run.  Tests that change session settings or codecs get a fresh
-# connection (``fconn`` / ``new_conn``).
+# connection (``fconn`` / ``new_conn``).  Every test runs once per API
+# (``api`` fixture, conftest.py): the blocking API has its own connections.
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 MODES = {"cached": {}, "uncached": {"statement_cache_size": 0}}
 
 
-async def _connect(cluster: Any, **overrides: Any) -> Any:
-    return await pgwire.connect(**{**cluster.connect_kwargs(), "ssl": "disable", **overrides})
+async def _connect(api: Any, cluster: Any, **overrides: Any) -> Any:
+    return await api.connect(**{**cluster.connect_kwargs(), "ssl": "disable", **overrides})
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared_conns(cluster: Any) -> AsyncIterator[dict[str, Any]]:
-    conns = {mode: await _connect(cluster, **kwargs) for mode, kwargs in MODES.items()}
+async def shared_conns() -> AsyncIterator[dict[tuple[str, str], Any]]:
+    """(API, mode) -> the module's shared connection, opened on first use."""
+    conns: dict[tuple[str, str], Any] = {}
     yield conns
     for conn in conns.values():
         if not conn.is_closed():
@@ -233,25 +235,29 @@ async def shared_conns(cluster: Any) -> AsyncIterator[dict[str, Any]]:
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def rconn(
-    request: pytest.FixtureRequest, shared_conns: dict[str, Any], cluster: Any
+    request: pytest.FixtureRequest, api: Any, shared_conns: dict[tuple[str, str], Any],
+    cluster: Any
 ) -> AsyncIterator[Any]:
-    """The module's connection with cached named statements, or with statement_cache_size=0."""
-    mode = request.param
-    conn = shared_conns[mode]
+    """The module's connection with cached named statements, or with statement_cache_size=0
+    (one of each per API)."""
+    key = (api.name, request.param)
+    if key not in shared_conns:
+        shared_conns[key] = await _connect(api, cluster, **MODES[request.param])
+    conn = shared_conns[key]
     yield conn
     # A test that broke its connection must not break the following ones.
     if conn.is_closed() or conn.is_in_transaction():
         conn.terminate()
-        shared_conns[mode] = await _connect(cluster, **MODES[mode])
+        del shared_conns[key]
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def new_conn(cluster: Any) -> AsyncIterator[Any]:
+async def new_conn(api: Any, cluster: Any) -> AsyncIterator[Any]:
     """A factory of fresh connections, ``await new_conn(**overrides)``; closed at the end."""
     opened: list[Any] = []
 
     async def factory(**overrides: Any) -> Any:
-        conn = await _connect(cluster, **overrides)
+        conn = await _connect(api, cluster, **overrides)
         opened.append(conn)
         return conn
 

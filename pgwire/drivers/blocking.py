@@ -1,7 +1,7 @@
 """The blocking driver: the same engine and flows over a plain socket.
 
 No event loop and no helper thread: the driver writes what the engine
-returns and waits with ``select`` for the answer, so the blocking API runs
+returns and waits with ``poll`` for the answer, so the blocking API runs
 exactly the protocol flows the asyncio driver runs.  While it writes a large
 request it keeps reading, so a server that answers early (an executemany of
 thousands of rows) can never fill both socket buffers and deadlock.
@@ -25,6 +25,28 @@ from ..session import Flow, Session
 T = TypeVar("T")
 
 _RECV_SIZE = 256 * 1024
+
+
+def _wait(sock: socket.socket, write: bool, timeout: float | None) -> tuple[bool, bool]:
+    """Wait until ``sock`` is readable (or, with ``write``, writable); return
+    (readable, writable).  ``poll`` where there is one: ``select`` refuses
+    file descriptors above FD_SETSIZE (1024), which busy processes reach."""
+    if sock.fileno() < 0:
+        # Closed meanwhile (terminate() from another thread): the next
+        # recv or send reports it.
+        return True, write
+    if not hasattr(select, "poll"):  # Windows
+        ready = select.select([sock], [sock] if write else [], [], timeout)
+        return bool(ready[0]), bool(ready[1])
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | (select.POLLOUT if write else 0))
+    events = 0
+    for _, mask in poller.poll(None if timeout is None else timeout * 1000):
+        events |= mask
+    # An error or hang-up counts as ready: recv or send then reports it.
+    failed = events & (select.POLLERR | select.POLLHUP | select.POLLNVAL)
+    readable = bool(events & select.POLLIN or failed)
+    return readable, write and bool(events & select.POLLOUT or failed)
 
 
 class BlockingDriver:
@@ -55,6 +77,13 @@ class BlockingDriver:
     def close(self) -> None:
         sock, self.sock = self.sock, None
         if sock is not None:
+            try:
+                # Wakes a thread waiting on this socket (terminate() from
+                # another thread); close() alone leaves it waiting for the
+                # server's answer.
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             try:
                 sock.close()
             except OSError:
@@ -97,8 +126,7 @@ class BlockingDriver:
         sock = self._require_socket()
         if not (isinstance(sock, ssl_module.SSLSocket) and sock.pending()):
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            readable, _, _ = select.select([sock], [], [], timeout)
-            if not readable:
+            if not _wait(sock, False, timeout)[0]:
                 raise TimeoutError()
         try:
             data = sock.recv(_RECV_SIZE)
@@ -126,7 +154,7 @@ class BlockingDriver:
         while view:
             sock = self._require_socket()
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            readable, writable, _ = select.select([sock], [sock], [], timeout)
+            readable, writable = _wait(sock, True, timeout)
             if not readable and not writable:
                 raise TimeoutError()
             if readable:
@@ -147,6 +175,9 @@ class BlockingDriver:
     def start(self, op: Operation, deadline: float | None) -> None:
         """Send an operation without waiting for its completion."""
         self._require_socket()
+        if not self.engine.busy:
+            self.poll()
+            self._require_socket()
         self.engine.send(op)
         self._send_all(self.engine.data_to_send(), deadline)
 
@@ -163,9 +194,29 @@ class BlockingDriver:
             if out and self.sock is not None:
                 self._send_all(out, deadline)
 
+    def poll(self) -> None:
+        """Take in what the server sent while the connection was idle.
+
+        Notices and notifications are delivered; a FATAL error and EOF (the
+        server ended the session: pg_terminate_backend, an idle timeout, a
+        pooler dropping the client) close the connection here, before a
+        request goes out, so the call fails with ConnectionDoesNotExistError
+        as on the asyncio driver, which reads all the time, instead of
+        taking the FATAL error as the answer to the new request.
+        """
+        while self.sock is not None:
+            sock = self.sock
+            if not (isinstance(sock, ssl_module.SSLSocket) and sock.pending()):
+                if not _wait(sock, False, 0)[0]:
+                    return
+            self._receive(None)
+
     def run(self, op: Operation, deadline: float | None = None) -> Operation:
         """Send one operation and wait until it completes."""
         self._require_socket()
+        if not self.engine.busy:
+            self.poll()
+            self._require_socket()
         self.engine.send(op)
         self._send_all(self.engine.data_to_send(), deadline)
         while not op.done:
