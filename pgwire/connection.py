@@ -32,7 +32,7 @@ from .drivers.aio import AsyncioDriver, open_driver, send_cancel_request
 from .engine import wire
 from .engine.copy import CopyIn, CopyOut
 from .engine.protocol import StatementResult
-from .exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
+from .exceptions import ConnectionDoesNotExistError, InterfaceError
 from .pipeline import Pipeline
 from .record import Record
 from .session import Flow, PreparedState
@@ -95,7 +95,6 @@ class Connection(ConnectionBase):
         self._lock = asyncio.Lock()
         self._recovery: asyncio.Task[None] | None = None
         self._listener_tasks: set[asyncio.Task[Any]] = set()
-        self._copy_types: copy_mod.TypesCache = {}
         self._pipeline_task: asyncio.Task[Any] | None = None
         driver.on_events = self._dispatch_events
         driver.on_lost = self._notify_terminated
@@ -207,9 +206,16 @@ class Connection(ConnectionBase):
             except asyncio.CancelledError:
                 # Still holding the lock, so only our own operation can be in
                 # flight, and the recovery is in place before anyone else runs.
-                if self._driver.busy and self._recovery is None:
-                    self._recovery = asyncio.get_running_loop().create_task(self._recover())
+                self._start_recovery()
                 raise
+
+    def _start_recovery(self) -> None:
+        """After a timeout or cancellation with the server still working:
+        cancel the statement and let its results drain before the next
+        operation (called while holding the lock)."""
+        if self._driver.busy and self._recovery is None:
+            self._engine.abandon_pending()  # nobody reads those rows: skip decoding
+            self._recovery = asyncio.get_running_loop().create_task(self._recover())
 
     async def _recover(self) -> None:
         try:
@@ -302,8 +308,8 @@ class Connection(ConnectionBase):
         Records are encoded one by one into a buffer sent in chunks of about
         512 KiB, so an iterable (or async iterable) of any size is streamed.
         """
-        encoder, sql, key = await self._run(copy_mod.records_copy_flow(
-            self._session, self._copy_types, table_name, columns, schema_name, where
+        encoder, sql = await self._run(copy_mod.records_copy_flow(
+            self._session, table_name, columns, schema_name, where
         ), timeout)
 
         async def chunks() -> AsyncIterator[bytes]:
@@ -319,12 +325,7 @@ class Connection(ConnectionBase):
                         yield chunk
             yield encoder.finish()
 
-        try:
-            return await self._copy_in(sql, chunks(), timeout)
-        except PostgresError:
-            # The table may have changed: look its columns up again next time.
-            self._copy_types.pop(key, None)
-            raise
+        return await self._copy_in(sql, chunks(), timeout)
 
     async def copy_to_table(
         self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,
@@ -386,6 +387,9 @@ class Connection(ConnectionBase):
                         if chunk:
                             driver.write_raw(wire.copy_data(chunk))
                             await driver.drain()
+                            # Let a server error be read even when the source
+                            # never awaits (a plain generator of records).
+                            await asyncio.sleep(0)
                     if not op.done:
                         driver.write_raw(op.end())
             except BaseException as exc:
@@ -553,6 +557,7 @@ class _CopySink:
         self._queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._file: Any = None
         self._paused = False
+        self._closed = False
         self._error: BaseException | None = None
         write = copy_mod.output_writer(output)
         if write is None:
@@ -564,11 +569,14 @@ class _CopySink:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self._closed = True
         self._resume()
         if self._file is not None:
             self._file.close()
 
     def feed(self, data: bytes) -> None:
+        if self._closed:
+            return  # the caller gave up (timeout, cancellation): drop the rest
         self._queue.put_nowait(data)
         transport = self._driver.transport
         if self._queue.qsize() > self._HIGH and transport is not None and not self._paused:

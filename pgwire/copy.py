@@ -31,8 +31,10 @@ _int32 = struct.Struct("!i")
 _COLUMN_TYPES_SQL = (
     "SELECT a.attname, a.atttypid FROM pg_catalog.pg_attribute a "
     "WHERE a.attrelid = $1::text::regclass AND a.attnum > 0 AND NOT a.attisdropped "
-    "ORDER BY a.attnum"
+    "{generated}ORDER BY a.attnum"
 )
+# COPY without a column list leaves generated columns out (PostgreSQL 12+).
+_NOT_GENERATED = "AND a.attgenerated = '' "
 
 
 def quote_literal(value: str) -> str:
@@ -119,14 +121,24 @@ def copy_out_table_sql(table: str, columns: Sequence[str] | None, options: str) 
 
 
 def copy_out_query_sql(query: str, options: str) -> str:
-    return f"COPY ({query}) TO STDOUT{options}"
+    # The newline ends a -- comment the query may finish with.
+    return f"COPY ({query}\n) TO STDOUT{options}"
 
 
 def column_types_flow(
     session: Session, table: str, columns: Sequence[str] | None
 ) -> Flow[list[tuple[str, int]]]:
-    """Look up (name, type OID) of the target columns, in COPY order."""
-    result = yield from session.execute_flow(_COLUMN_TYPES_SQL, (table,))
+    """Look up (name, type OID) of the target columns, in COPY order.
+
+    Looked up for every COPY, not cached: records are encoded in the binary
+    format of these types, and after ALTER COLUMN ... TYPE (or a table
+    dropped and created again) stale types could be accepted by the server
+    as the wrong values (an int4 read as a float4).  The statement itself
+    is cached, so this is one short round trip.
+    """
+    major = int(session.engine.parameters.get("server_version", "0").split(".")[0] or 0)
+    sql = _COLUMN_TYPES_SQL.format(generated=_NOT_GENERATED if major >= 12 else "")
+    result = yield from session.execute_flow(sql, (table,))
     found = [(row[0], row[1]) for row in result.rows]
     if columns is None:
         return found
@@ -137,25 +149,19 @@ def column_types_flow(
     return [(c, by_name[c]) for c in columns]
 
 
-TypesCache = dict[tuple[str, tuple[str, ...] | None], list[tuple[str, int]]]
-
-
 def records_copy_flow(
-    session: Session, types_cache: TypesCache, table_name: str,
-    columns: Sequence[str] | None, schema_name: str | None, where: str | None,
-) -> Flow[tuple[RecordEncoder, str, tuple[str, tuple[str, ...] | None]]]:
-    """Prepare copy_records_to_table: the encoder, the COPY statement and the
-    cache key of the column types (looked up once per table and columns)."""
+    session: Session, table_name: str, columns: Sequence[str] | None,
+    schema_name: str | None, where: str | None,
+) -> Flow[tuple[RecordEncoder, str]]:
+    """Prepare copy_records_to_table: the record encoder and the COPY statement."""
     table = table_reference(table_name, schema_name)
-    key = (table, tuple(columns) if columns is not None else None)
-    column_types = types_cache.get(key)
-    if column_types is None:
-        column_types = yield from column_types_flow(session, table, columns)
-        types_cache[key] = column_types
+    if isinstance(columns, str):
+        raise InterfaceError("columns must be a sequence of column names, not a str")
+    column_types = yield from column_types_flow(session, table, columns)
     encoder = RecordEncoder(session, column_types)
     sql = copy_in_sql(table, [name for name, _ in column_types],
                       f" WITH (FORMAT {encoder.format})", where)
-    return encoder, sql, key
+    return encoder, sql
 
 
 def sync_source_chunks(source: Any) -> Iterator[bytes] | None:

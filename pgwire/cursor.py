@@ -181,7 +181,7 @@ class CursorIterator:
     async def __anext__(self) -> Record:
         factory = self._factory
         if self._cursor is None:
-            prefetch = factory._prefetch or DEFAULT_PREFETCH
+            prefetch = DEFAULT_PREFETCH if factory._prefetch is None else factory._prefetch
             self._cursor = await factory._open(prefetch)
         cursor = self._cursor
         state = cursor._state

@@ -31,6 +31,7 @@ from .base import check_record_class, rows_of
 from .engine.protocol import StatementResult
 from .exceptions import InterfaceError, PipelineAbortedError
 from .record import Record
+from .sqltext import first_keyword
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -77,6 +78,12 @@ class PipelineQueue:
             raise InterfaceError("the pipeline is closed")
         if not isinstance(sql, str):
             raise InterfaceError(f"query must be a str, got {type(sql).__name__}")
+        if first_keyword(sql) == "COPY":
+            # Refused before anything is sent: in copy-in mode the server
+            # would take the next queued message for a protocol violation.
+            raise InterfaceError(
+                "COPY cannot run in a pipeline: use the copy_* methods outside the pipeline"
+            )
         self.items.append((sql, arg_list, max_rows))
         self.shapers.append(shaper)
 
@@ -192,6 +199,8 @@ class Pipeline:
         try:
             outcomes = await conn._driver.run_flow(conn._session.pipeline_flow(items))
         except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                conn._start_recovery()  # the pipeline still holds the lock
             for future in futures:
                 if not future.done():
                     future.set_exception(exc)

@@ -657,21 +657,23 @@ class Session:
                 stop = next(i for i, item in enumerate(items) if item[0] == failed_sql)
         op = Extended()
         per_item: list[list[StatementResult]] = []
-        for index, (sql, arg_list, max_rows) in enumerate(items[:stop]):
-            state = states[sql]
-            try:
-                # Encode every argument tuple before writing any, so a bad
-                # one leaves nothing of its item in the batch.
-                binds = [self._bind_message(state, args) for args in arg_list]
-            except (DataError, InterfaceError) as exc:
-                # The item fails and the rest is aborted, as a server error
-                # would do; the items before it still run.
-                failure, stop = exc, index
-                break
-            per_item.append([
-                self._add_execute(op, state, args, max_rows, parse=k == 0, bind=bind)
-                for k, (args, bind) in enumerate(zip(arg_list, binds))
-            ])
+        if failure is None:
+            for index, (sql, arg_list, max_rows) in enumerate(items):
+                state = states[sql]
+                try:
+                    # Encode every argument tuple before writing any.
+                    binds = [self._bind_message(state, args) for args in arg_list]
+                except (DataError, InterfaceError) as exc:
+                    failure, stop = exc, index
+                    break
+                per_item.append([
+                    self._add_execute(op, state, args, max_rows, parse=k == 0, bind=bind)
+                    for k, (args, bind) in enumerate(zip(arg_list, binds))
+                ])
+        if failure is not None:
+            # A statement failed to describe or to encode: nothing is sent,
+            # so the batch stays all-or-nothing; the others were not run.
+            return [failure if i == stop else _aborted(failure) for i in range(len(items))]
         error: BaseException | None = None
         if any(per_item):
             done = yield self._with_closes(op)
@@ -693,14 +695,7 @@ class Session:
         if error is not None and cause is None and outcomes:
             # Every statement completed but the batch still failed (a row
             # that could not be decoded): the last one carries the error.
-            outcomes[-1] = cause = error
-        if len(outcomes) < len(items):
-            if cause is None:
-                assert failure is not None
-                outcomes.append(failure)  # its description or arguments failed
-                cause = failure
-            while len(outcomes) < len(items):
-                outcomes.append(_aborted(cause))
+            outcomes[-1] = error
         return outcomes
 
     # -- server-side cursors (named portals; they live until the transaction ends)

@@ -85,3 +85,17 @@ def replace_numbered_params(sql: str, replacements: list[str],
         pos = match.end()
     parts.append(sql[copied:])
     return "".join(parts)
+
+
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|\Z)|\()*")
+_WORD = re.compile(r"[A-Za-z_]+")
+
+
+def first_keyword(sql: str) -> str:
+    """The statement's first word, upper-cased, after blanks, ( and -- comments."""
+    pos = _LEADING.match(sql).end()  # type: ignore[union-attr]
+    while sql.startswith("/*", pos):
+        pos = skip(sql, "/*", pos)
+        pos = _LEADING.match(sql, pos).end()  # type: ignore[union-attr]
+    match = _WORD.match(sql, pos)
+    return match.group().upper() if match else ""

@@ -41,7 +41,7 @@ from .drivers.blocking import BlockingDriver, open_blocking
 from .engine import wire
 from .engine.copy import CopyIn, CopyOut
 from .engine.protocol import StatementResult
-from .exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresError
+from .exceptions import ConnectionDoesNotExistError, InterfaceError
 from .pipeline import PendingResult, PipelineQueue
 from .record import Record
 from .session import Flow, PreparedState
@@ -288,7 +288,6 @@ class Connection(ConnectionBase):
         self._driver = driver
         self._init_base(driver.session, params, command_timeout)
         self._lock = threading.Lock()
-        self._copy_types: copy_mod.TypesCache = {}
         self._pipeline_thread: int | None = None
         driver.on_events = self._dispatch_events
         driver.on_lost = self._notify_terminated
@@ -403,6 +402,7 @@ class Connection(ConnectionBase):
 
     def _recover(self) -> None:
         driver = self._driver
+        driver.engine.abandon_pending()  # nobody reads those rows: skip decoding
         try:
             driver.send_cancel()
             driver.drain(time.monotonic() + _RECOVERY_SECONDS)
@@ -469,8 +469,8 @@ class Connection(ConnectionBase):
         timeout: float | None = None, where: str | None = None,
     ) -> str:
         """Copy Python records into a table with binary COPY; return the status."""
-        encoder, sql, key = self._run(copy_mod.records_copy_flow(
-            self._session, self._copy_types, table_name, columns, schema_name, where
+        encoder, sql = self._run(copy_mod.records_copy_flow(
+            self._session, table_name, columns, schema_name, where
         ), timeout)
 
         def chunks() -> Iterator[bytes]:
@@ -480,12 +480,7 @@ class Connection(ConnectionBase):
                     yield chunk
             yield encoder.finish()
 
-        try:
-            return self._copy_in(sql, chunks(), timeout)
-        except PostgresError:
-            # The table may have changed: look its columns up again next time.
-            self._copy_types.pop(key, None)
-            raise
+        return self._copy_in(sql, chunks(), timeout)
 
     def copy_to_table(
         self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,

@@ -132,7 +132,7 @@ _SYNC_STREAM_TIMEOUT_BUG = (
 
 @pytest.mark.parametrize("api", [
     "async",
-    pytest.param("sync", marks=pytest.mark.xfail(strict=True, reason=_SYNC_STREAM_TIMEOUT_BUG)),
+    "sync",
 ], indirect=True)
 async def test_timeout_during_large_result(api: Any, conn: Any) -> None:
     # generate_series in the select list streams at once (in FROM it is

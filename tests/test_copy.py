@@ -329,7 +329,7 @@ _PROMPT_BUG = (
 
 
 @pytest.mark.parametrize("api", [
-    pytest.param("async", marks=pytest.mark.xfail(strict=True, reason=_PROMPT_BUG)),
+    "async",
     "sync",
 ], indirect=True)
 async def test_server_error_mid_records_copy_is_prompt(api: Any, conn: Any, table: str) -> None:
@@ -423,13 +423,6 @@ async def test_wrong_field_count_is_data_error(api: Any, conn: Any, table: str) 
                                             records=[(1, "a")]) == "COPY 1"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: copy_records_to_table caches the target columns' types per connection (keyed by "
-    "table name and columns) and never revalidates them: after ALTER COLUMN ... TYPE (or "
-    "DROP + CREATE of a table with the same name) records are encoded in the old type's "
-    "binary format; for types of the same width the server accepts them and stores "
-    "garbage silently (int4 7 -> float4 9.8e-45, int8 2 -> float8 1e-323). The cache "
-    "is dropped only after a PostgresError"))
 @pytest.mark.parametrize("change", ["alter-type", "recreate"])
 async def test_records_after_the_table_changed(api: Any, conn: Any, table: str,
                                                change: str) -> None:
@@ -751,8 +744,8 @@ _ASYNC_SINK_BUG = (
 
 
 @pytest.mark.parametrize("api", [
-    pytest.param("async", marks=pytest.mark.xfail(strict=True, reason=_ASYNC_SINK_BUG)),
-    pytest.param("sync", marks=pytest.mark.xfail(strict=True, reason=_SYNC_TIMEOUT_BUG)),
+    "async",
+    "sync",
 ], indirect=True)
 async def test_timeout_while_copy_data_streams(api: Any, conn: Any) -> None:
     # generate_series in the select list streams rows at once, so the
@@ -785,10 +778,6 @@ async def test_copy_methods_validate_arguments(api: Any, conn: Any, table: str) 
     assert await conn.fetchval("SELECT 3") == 3
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: copy_from_query wraps the query as 'COPY (<query>) TO STDOUT' on one line, so "
-    "a query ending in a -- comment comments out ') TO STDOUT' (PostgresSyntaxError: "
-    "syntax error at end of input); a newline before ')' would fix it"))
 async def test_copy_from_query_ending_in_line_comment(api: Any, conn: Any) -> None:
     out = io.BytesIO()
     status = await conn.copy_from_query("SELECT 1 AS one -- the answer", output=out)
@@ -796,10 +785,6 @@ async def test_copy_from_query_ending_in_line_comment(api: Any, conn: Any) -> No
     assert out.getvalue() == b"1\n"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: copy_records_to_table accepts a str as columns and copies into one-letter "
-    "columns ('ab' -> columns a and b); copy_to_table/copy_from_table reject a str "
-    "with InterfaceError (copy.column_list), records_copy_flow skips that check"))
 async def test_records_columns_given_as_str_is_rejected(api: Any, conn: Any,
                                                         table: str) -> None:
     await conn.execute(f"CREATE TABLE {table} (a int, b int)")

@@ -260,11 +260,7 @@ async def test_record_class(api: Any, conn: Any, make_conn: Any) -> None:
 
 
 @pytest.mark.parametrize("api", [
-    pytest.param("async", marks=pytest.mark.xfail(strict=True, reason=(
-        "BUG: the asyncio cursor iterator takes prefetch=0 as 'not given' "
-        "(CursorIterator uses `factory._prefetch or DEFAULT_PREFETCH`) and silently reads "
-        "50 rows per round trip; the blocking API (and asyncpg) refuse prefetch <= 0 with "
-        "InterfaceError"))),
+    "async",
     "sync",
 ], indirect=True)
 async def test_prefetch_must_be_positive(api: Any, conn: Any) -> None:

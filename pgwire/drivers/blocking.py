@@ -115,6 +115,7 @@ class BlockingDriver:
     def wait_for_events(self, deadline: float | None) -> None:
         """Read until some event (a notification, a notice) was delivered."""
         before = self._delivered
+        self.poll()  # what has arrived already, even with no time to wait
         while self._delivered == before and self.sock is not None:
             try:
                 self._receive(deadline)
@@ -123,6 +124,10 @@ class BlockingDriver:
 
     def _receive(self, deadline: float | None) -> list[Operation]:
         """Wait for data (up to the deadline) and feed it to the engine."""
+        if deadline is not None and time.monotonic() >= deadline:
+            # Checked before reading, so a steady stream of data (a large
+            # result) cannot keep a timed-out call going.
+            raise TimeoutError()
         sock = self._require_socket()
         if not (isinstance(sock, ssl_module.SSLSocket) and sock.pending()):
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())

@@ -117,6 +117,9 @@ class CopyOut(Operation):
     def messages(self) -> bytes:
         return wire.query(self.sql)
 
+    def abandon(self) -> None:
+        self.sink = _discard
+
     def handle(self, engine: Engine, kind: int, body: bytes) -> bool:
         if kind == wire.COPY_DATA:
             if not self.started:
@@ -146,3 +149,7 @@ class CopyOut(Operation):
             engine.queue(wire.copy_fail("COPY FROM STDIN is not allowed here"))
             return False
         raise ProtocolError(f"unexpected message {chr(kind)!r} during COPY TO STDOUT")
+
+
+def _discard(data: bytes) -> None:
+    return None

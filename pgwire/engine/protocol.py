@@ -148,6 +148,10 @@ class Operation:
         """Consume one message; return True when the operation is complete."""
         raise NotImplementedError
 
+    def abandon(self) -> None:
+        """Nobody waits for this operation any more (timeout, cancellation):
+        consume its remaining messages as cheaply as possible."""
+
     def fail(self, exc: BaseException) -> None:
         if self.error is None:
             self.error = exc
@@ -375,6 +379,7 @@ class Extended(Operation):
         "columns",
         "results",
         "_closed",
+        "_discard",
     )
 
     def __init__(self) -> None:
@@ -393,6 +398,7 @@ class Extended(Operation):
         self.columns: list[Column] | None = None
         self.results: list[StatementResult] = []
         self._closed = False
+        self._discard = False
 
     def parse(self, name: str, sql: str, param_oids: list[int] | tuple[int, ...] = ()) -> None:
         self._out += wire.parse(name, sql, param_oids)
@@ -446,6 +452,9 @@ class Extended(Operation):
         self.results.append(result)
         return result
 
+    def abandon(self) -> None:
+        self._discard = True
+
     def close_statement(self, name: str) -> None:
         self._out += wire.close(b"S", name)
 
@@ -463,8 +472,8 @@ class Extended(Operation):
             if not self._executes:
                 raise ProtocolError("DataRow without a pending Execute")
             result = self._executes[0]
-            if self.error is not None:
-                return False  # rows after a decode error are dropped, not misread
+            if self.error is not None or self._discard:
+                return False  # rows after a decode error (or abandoned) are dropped
             decoder = result.row_decoder
             if decoder is None:
                 result.rows.append(body)
@@ -585,6 +594,11 @@ class Engine:
     @property
     def busy(self) -> bool:
         return bool(self._pending)
+
+    def abandon_pending(self) -> None:
+        """Nobody waits for the pending operations: let them finish cheaply."""
+        for op in self._pending:
+            op.abandon()
 
     # -- receiving ---------------------------------------------------------
 
