@@ -5,8 +5,10 @@ pipeline whose methods queue a statement and return a pending result at
 once: an ``asyncio.Future`` (async API) or a :class:`PendingResult`
 (blocking API), resolved at the next sync point (``p.sync()``, or the end
 of the block).  Queue 100 statements in a loop and read the 100 results
-after one round trip (two when some statements are new to the connection:
-they are described first, all together).
+after one round trip.  Statements new to the connection run inline
+(Parse/Describe/Bind/Execute in the same batch, arguments in text form as
+on a ``statement_cache_size=0`` first run), so a statement may use a table
+an earlier statement of the batch created.
 
 Semantics follow psycopg 3's pipeline mode: the statements between two sync
 points form one implicit transaction unless the pipeline itself issues

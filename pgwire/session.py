@@ -615,21 +615,31 @@ class Session:
     ) -> Flow[list[list[StatementResult] | BaseException]]:
         """Run queued statements with one Sync: ``(sql, argument tuples, max_rows)``.
 
-        Statements not yet described are described first, all in one round
-        trip; then every statement is bound and executed in one write.  The
-        outcome of each item is its results, or the exception that failed
-        it; items after a failure get a PipelineAbortedError, as the server
-        skipped them (everything up to Sync is one implicit transaction).
+        Statements the connection has not described yet run inline, as a
+        statement_cache_size=0 first run does (Parse, Describe, Bind with
+        text arguments, Execute, results as text), so a statement may use
+        what an earlier one of the same batch created.  Only statements
+        whose arguments have no generic text form (lists, dicts) are
+        described first, in a round trip of their own.  The outcome of each
+        item is its results, or the exception that failed it; items after a
+        failure get a PipelineAbortedError, as the server skipped them
+        (everything up to Sync is one implicit transaction).  When a
+        statement fails to describe or to encode, nothing is sent.
         """
         outcomes: list[list[StatementResult] | BaseException] = []
         states: dict[str, PreparedState] = {}
-        cache = self.cache if self.use_named_statements else self.descriptions
         unknown: list[str] = []
-        for sql, _, _ in items:
-            known = cache.get(sql)
+        inline: set[str] = set()
+        text_ok = self._text_results_parsable()
+        for sql, arg_list, _ in items:
+            known = self.cache.get(sql) or self.descriptions.get(sql)
             if known is not None:
                 states[sql] = known
-            elif sql not in unknown:
+            elif sql in inline or sql in unknown:
+                continue
+            elif text_ok and all(_text_safe(a) for args in arg_list for a in args):
+                inline.add(sql)
+            else:
                 unknown.append(sql)
         failure: BaseException | None = None
         stop = len(items)
@@ -657,10 +667,15 @@ class Session:
                 stop = next(i for i, item in enumerate(items) if item[0] == failed_sql)
         op = Extended()
         per_item: list[list[StatementResult]] = []
+        inline_order: list[str] = []
         if failure is None:
             for index, (sql, arg_list, max_rows) in enumerate(items):
-                state = states[sql]
                 try:
+                    if sql in inline:
+                        per_item.append(self._add_inline(op, sql, arg_list, max_rows))
+                        inline_order.append(sql)
+                        continue
+                    state = states[sql]
                     # Encode every argument tuple before writing any.
                     binds = [self._bind_message(state, args) for args in arg_list]
                 except (DataError, InterfaceError) as exc:
@@ -678,6 +693,13 @@ class Session:
         if any(per_item):
             done = yield self._with_closes(op)
             error = done.error
+            assert isinstance(done, Extended)
+            # Keep what the inline statements' descriptions taught us.
+            for sql, (oids, columns) in zip(inline_order, done.descriptions):
+                if self.descriptions.get(sql) is None:
+                    self.descriptions.put(PreparedState(
+                        "", sql, oids, columns, self.registry, self.record_class
+                    ))
             if error is not None and self._is_stale(error):
                 for state in states.values():
                     self._drop_cached(state)
@@ -781,6 +803,40 @@ class Session:
                 for state in self.cache.clear():
                     self.forget_statement(state)
                 return
+
+    def _add_inline(
+        self, op: Extended, sql: str, arg_list: list[Sequence[Any]], max_rows: int
+    ) -> list[StatementResult]:
+        """Parse, describe and run a new statement inside a batch (text formats).
+
+        The unnamed statement: it may be parsed again later in the batch.
+        """
+        if not arg_list:
+            return []  # executemany with no rows: nothing to run
+        registry = self.registry
+        binds = []
+        for args in arg_list:
+            texts: list[bytes | None] = []
+            for index, value in enumerate(args):
+                try:
+                    texts.append(None if value is None else registry.encode_text(0, value))
+                except (TypeError, ValueError) as exc:
+                    raise _argument_error(index, value, 0, registry, exc) from exc
+            binds.append(wire.bind("", "", [TEXT_FORMAT] * len(texts), texts, [TEXT_FORMAT]))
+        op.parse("", sql)
+
+        def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
+            if columns is None:
+                return None
+            return RowCodec(columns, registry, self.record_class, text_only=True).decode_row
+
+        op.describe_statement("", on_description)
+        results = []
+        for index, bind in enumerate(binds):
+            op.bind_raw(bind)
+            # Rows of later argument tuples (executemany) are not kept.
+            results.append(op.execute("", max_rows if index == 0 else 0))
+        return results
 
     def _text_results_parsable(self) -> bool:
         """True when the session's output styles are the ones the text parsers read."""
