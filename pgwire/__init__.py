@@ -11,6 +11,7 @@ The blocking API has the same methods: ``pgwire.connect_sync(...)``.  A PEP
 """
 
 from . import exceptions
+from ._build import compiled as compiled  # True when the Cython build is loaded
 from .connection import Connection, PreparedStatement, ServerVersion, connect
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exception_names

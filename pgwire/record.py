@@ -40,7 +40,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+try:
+    import cython
+except ModuleNotFoundError:  # pure Python without Cython installed
+    from . import _cython_shim as cython  # type: ignore[no-redef]
 
 __all__ = ["Record", "RecordMapping"]
 
@@ -94,29 +99,37 @@ class Record:
     docstring for the full behaviour.
     """
 
+    # Compiled, this is an extension type whose two fields are declared in
+    # record.pxd (there, ``_values`` must be a tuple and both are read-only
+    # from Python).
     __slots__ = ("_mapping", "_values")
 
     _mapping: Mapping[str, int]
     _values: tuple[Any, ...]
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Record:
-        raise TypeError(f"cannot create {cls.__name__} instances directly; use _make()")
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Not __new__: an extension type cannot define it, and _make never
+        # calls __init__.
+        raise TypeError(f"cannot create {type(self).__name__} instances directly; use _make()")
 
     @classmethod
+    @cython.locals(record="Record")
     def _make(cls: type[_R], mapping: Mapping[str, int], values: tuple[Any, ...]) -> _R:
         """Return a ``cls`` row over ``values`` (a tuple), sharing ``mapping``."""
-        record = object.__new__(cls)
+        record = Record.__new__(cls)
         record._mapping = mapping
         record._values = values
-        return record
+        return record  # type: ignore[return-value]
 
     # -- sequence and mapping access -------------------------------------
 
-    @overload
-    def __getitem__(self, key: slice) -> tuple[Any, ...]: ...
+    if TYPE_CHECKING:  # not in the class body Cython compiles
 
-    @overload
-    def __getitem__(self, key: int | str) -> Any: ...
+        @overload
+        def __getitem__(self, key: slice) -> tuple[Any, ...]: ...
+
+        @overload
+        def __getitem__(self, key: int | str) -> Any: ...
 
     def __getitem__(self, key: Any) -> Any:
         if key.__class__ is str:

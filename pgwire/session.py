@@ -53,6 +53,7 @@ from .exceptions import (
     ProtocolError,
 )
 from .record import Record, RecordMapping
+from .rows import RowDecoder
 from .sqltext import replace_numbered_params
 from .types import TypeRegistry
 
@@ -68,9 +69,16 @@ BINARY_FORMAT = 1
 
 
 class RowCodec:
-    """Decodes the DataRows of one result shape into Records."""
+    """Decodes the DataRows of one result shape into Records.
 
-    __slots__ = ("columns", "result_formats", "decoders", "mapping", "record_class", "_raw")
+    ``decode_row(body)`` turns one DataRow body into a Record: a
+    :class:`~pgwire.rows.RowDecoder` (compiled in the compiled build) that
+    decodes the fields in place.
+    """
+
+    __slots__ = (
+        "columns", "result_formats", "decoders", "mapping", "record_class", "decode_row", "_raw"
+    )
 
     def __init__(
         self,
@@ -117,32 +125,9 @@ class RowCodec:
         self.decoders = decoders
         self.mapping = RecordMapping(column.name for column in columns)
         self.record_class = record_class
-
-    def decode_row(self, body: bytes) -> Record:
-        decoders = self.decoders
-        count = len(decoders)
-        if len(body) < 2 or _int16.unpack_from(body, 0)[0] != count:
-            raise ProtocolError("DataRow field count does not match RowDescription")
-        values: list[Any] = [None] * count
-        pos = 2
-        end = len(body)
-        unpack = _int32.unpack_from
-        for index in range(count):
-            if pos + 4 > end:
-                raise ProtocolError("truncated DataRow")
-            length = unpack(body, pos)[0]
-            pos += 4
-            if length >= 0:
-                if pos + length > end:
-                    raise ProtocolError("truncated DataRow")
-                values[index] = decoders[index](body[pos : pos + length])
-                pos += length
-            elif length != -1:
-                raise ProtocolError(f"invalid field length {length} in DataRow")
-        if pos != end:
-            raise ProtocolError("trailing bytes in DataRow")
-        return self.record_class._make(self.mapping, tuple(values))
-
+        self.decode_row: Callable[[bytes], Record] = RowDecoder(
+            decoders, self.mapping, record_class
+        )
 
 def _undecodable(column: Column, registry: TypeRegistry) -> Callable[[bytes], Any]:
     type_name = registry.type_name(column.type_oid) or f"OID {column.type_oid}"
@@ -174,6 +159,9 @@ class PreparedState:
         "closed",
         "registry_version",
         "_description_key",
+        "_bind_formats",
+        "_bind_prefix",
+        "_bind_results",
     )
 
     def __init__(
@@ -207,6 +195,10 @@ class PreparedState:
             else:
                 self.encoders.append((TEXT_FORMAT, _text_encoder(registry, oid)))
         self._description_key: tuple[Column, ...] | None = tuple(columns) if columns else None
+        # The parts of a Bind that do not change from one execution to the next.
+        self._bind_formats = [fmt for fmt, _ in self.encoders]
+        self._bind_prefix = wire.bind_prefix("", self.name, self._bind_formats)
+        self._bind_results = wire.format_codes(self.result_formats)
 
     @property
     def result_formats(self) -> list[int]:
@@ -228,20 +220,21 @@ class PreparedState:
         encoders = self.encoders
         if len(args) != len(encoders):
             raise _argument_count_error(len(encoders), len(args))
-        formats: list[int] = []
         values: list[bytes | None] = []
         for index, value in enumerate(args):
-            fmt, encoder = encoders[index]
-            formats.append(fmt)
             if value is None:
                 values.append(None)
                 continue
             try:
-                values.append(encoder(value))
+                values.append(encoders[index][1](value))
             except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
                 raise _argument_error(index, value, self.param_oids[index], registry,
                                       exc) from exc
-        return wire.bind(portal, self.name, formats, values, self.result_formats)
+        prefix = (
+            wire.bind_prefix(portal, self.name, self._bind_formats) if portal
+            else self._bind_prefix
+        )
+        return wire.bind_message(prefix, values, self._bind_results)
 
 
 def _argument_count_error(expected: int, given: int) -> InterfaceError:

@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# Run pgwire's tests: setup.sh, then pytest (arguments are passed through),
-# then the linters (ruff check, mypy). Exits non-zero if any of them fails.
+# Run pgwire's tests: setup.sh, then pytest (arguments are passed through)
+# against each build, then the linters (ruff check, mypy). Exits non-zero if
+# any of them fails.
+#
+# Every test runs against both builds (DESIGN.md, "Performance"): first the
+# compiled one (Cython), then pure Python (PGWIRE_NO_EXTENSIONS=1). When no
+# compiled build is loaded (no Cython or no compiler here), pytest runs once,
+# on pure Python; under CI that run fails (tests/test_build.py).
+#
+# PGWIRE_TEST_BUILDS=compiled or =pure runs one build only (default: both).
 # PGWIRE_SKIP_LINT=1 skips the linters.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -8,18 +16,46 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./scripts/setup.sh
 PYTHON=${PYTHON:-$(command -v python || command -v python3)}
 
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+logs=()
+cleanup() { rm -f "${logs[@]}"; }
+trap cleanup EXIT
 
 color=()
 [[ -t 1 ]] && color=(--color=yes)
 
+compiled=$("$PYTHON" -W ignore -c "import pgwire; print(int(pgwire.compiled))" 2>/dev/null || echo 0)
+case "${PGWIRE_TEST_BUILDS:-both}" in
+    both) builds=(compiled pure) ;;
+    compiled) builds=(compiled) ;;
+    pure) builds=(pure) ;;
+    *) echo "PGWIRE_TEST_BUILDS must be both, compiled or pure" >&2; exit 2 ;;
+esac
+if [[ "$compiled" != 1 && "${builds[0]}" == compiled ]]; then
+    reason=$("$PYTHON" -W ignore -c "import pgwire._build as b; print(b.build_info()['reason'])" 2>/dev/null || echo "?")
+    echo "== no compiled build is loaded ($reason): testing pure Python only"
+    builds=(as-built)
+fi
+
 failed=()
-set +e
-"$PYTHON" -m pytest "${color[@]}" "$@" 2>&1 | tee "$log"
-pytest_status=${PIPESTATUS[0]}
-set -e
-((pytest_status == 0)) || failed+=("pytest (exit $pytest_status)")
+summaries=()
+for build in "${builds[@]}"; do
+    log=$(mktemp)
+    logs+=("$log")
+    echo "== pytest: $build build"
+    set +e
+    if [[ "$build" == pure ]]; then
+        PGWIRE_NO_EXTENSIONS=1 "$PYTHON" -m pytest "${color[@]}" "$@" 2>&1 | tee "$log"
+    else
+        "$PYTHON" -m pytest "${color[@]}" "$@" 2>&1 | tee "$log"
+    fi
+    pytest_status=${PIPESTATUS[0]}
+    set -e
+    ((pytest_status == 0)) || failed+=("pytest on the $build build (exit $pytest_status)")
+    # Keep pytest's summary, to repeat it last.
+    summary=$(grep -E '[0-9]+ (passed|failed|error|errors|skipped|deselected)|no tests ran' "$log" \
+        | tail -n 1 | sed -E 's/^=+ //; s/ =+$//' || true)
+    [[ -n "$summary" ]] && summaries+=("$build build: $summary")
+done
 
 if [[ "${PGWIRE_SKIP_LINT:-0}" != 1 ]]; then
     echo "== ruff check pgwire tests"
@@ -28,13 +64,10 @@ if [[ "${PGWIRE_SKIP_LINT:-0}" != 1 ]]; then
     "$PYTHON" -m mypy || failed+=(mypy)
 fi
 
-# Repeat pytest's summary so that it is the last thing printed.
-summary=$(grep -E '[0-9]+ (passed|failed|error|errors|skipped|deselected)|no tests ran' "$log" | tail -n 1 \
-    | sed -E 's/^=+ //; s/ =+$//' || true)
 if ((${#failed[@]})); then
     echo "FAILED: ${failed[*]}"
-    [[ -n "$summary" ]] && echo "$summary"
+    for summary in "${summaries[@]}"; do echo "$summary"; done
     exit 1
 fi
-[[ -n "$summary" ]] && echo "$summary"
+for summary in "${summaries[@]}"; do echo "$summary"; done
 exit 0

@@ -1,7 +1,8 @@
 """Message framing for the PostgreSQL frontend/backend protocol, version 3.0.
 
 Builds frontend messages as bytes and splits the backend byte stream into
-``(type, body)`` messages.  Nothing here does I/O.  Message layouts follow the
+``(type, body)`` messages.  Nothing here does I/O.  Compiled by Cython (pure
+Python mode, types in ``wire.pxd``): message framing is on the per-row path.  Message layouts follow the
 PostgreSQL documentation, "Frontend/Backend Protocol" > "Message Formats"
 (section 55.7 in the PostgreSQL 15 manual).
 """
@@ -12,6 +13,14 @@ import struct
 from collections.abc import Sequence
 
 from ..exceptions import ProtocolError
+
+try:
+    import cython
+except ModuleNotFoundError:  # pure Python without Cython installed
+    from .. import _cython_shim as cython  # type: ignore[no-redef]
+
+if not cython.compiled:
+    from .._bytes import pack_int16, pack_int32, read_int16, read_int32, read_uint32
 
 PROTOCOL_VERSION = 3 << 16  # 3.0
 SSL_REQUEST_CODE = 80877103
@@ -62,10 +71,11 @@ def _frame(kind: bytes, body: bytes) -> bytes:
 
 def cstring(value: str) -> bytes:
     """Encode a protocol String (UTF-8, NUL-terminated), refusing embedded NULs."""
-    data = value.encode("utf-8")
-    if b"\x00" in data:
+    # Tested on the str: `b"\x00" in data` would raise and catch a
+    # TypeError inside CPython (it tries the operand as an int first).
+    if "\x00" in value:
         raise ValueError(f"string contains a NUL byte: {value!r}")
-    return data + b"\x00"
+    return value.encode("utf-8") + b"\x00"
 
 
 def startup_message(params: dict[str, str]) -> bytes:
@@ -110,6 +120,50 @@ def parse(name: str, sql: str, param_oids: Sequence[int]) -> bytes:
     return _frame(b"P", bytes(body))
 
 
+def format_codes(formats: Sequence[int]) -> bytes:
+    """A list of format codes as Bind carries it: an int16 count, then each code."""
+    return _int16.pack(len(formats)) + b"".join([_int16.pack(code) for code in formats])
+
+
+def bind_prefix(portal: str, statement: str, param_formats: Sequence[int]) -> bytes:
+    """The start of a Bind body: portal, statement and parameter format codes.
+
+    With :func:`format_codes` of the result formats, this is what
+    :func:`bind_message` needs besides the values; both can be kept for a
+    statement that is bound again and again.
+    """
+    return cstring(portal) + cstring(statement) + format_codes(param_formats)
+
+
+_NULL_PARAMETER = b"\xff\xff\xff\xff"
+_MAX_MESSAGE = 0x7FFFFFFF
+
+
+def bind_message(prefix: bytes, params: Sequence[bytes | None], result_formats: bytes) -> bytes:
+    """Build a Bind message from :func:`bind_prefix`, encoded values and result format codes."""
+    count = len(params)
+    if count > 32767:
+        raise ValueError(f"too many parameters for one statement: {count} (at most 32767)")
+    parts: list[bytes] = [b"", prefix, pack_int16(count)]
+    size = 4 + len(prefix) + 2 + len(result_formats)
+    for value in params:
+        if value is None:
+            parts.append(_NULL_PARAMETER)
+            size += 4
+        else:
+            length = len(value)
+            if length > _MAX_MESSAGE - size:
+                raise ValueError("parameter values too large for one Bind message")
+            parts.append(pack_int32(length))
+            parts.append(value)
+            size += 4 + length
+    if size > _MAX_MESSAGE - len(result_formats):
+        raise ValueError("parameter values too large for one Bind message")
+    parts.append(result_formats)
+    parts[0] = b"B" + pack_int32(size)
+    return b"".join(parts)
+
+
 def bind(
     portal: str,
     statement: str,
@@ -118,22 +172,9 @@ def bind(
     result_formats: Sequence[int],
 ) -> bytes:
     """Build a Bind message from already-encoded parameter values."""
-    body = bytearray(cstring(portal))
-    body += cstring(statement)
-    body += _int16.pack(len(param_formats))
-    for fmt in param_formats:
-        body += _int16.pack(fmt)
-    body += _int16.pack(len(params))
-    for value in params:
-        if value is None:
-            body += b"\xff\xff\xff\xff"
-        else:
-            body += _int32.pack(len(value))
-            body += value
-    body += _int16.pack(len(result_formats))
-    for fmt in result_formats:
-        body += _int16.pack(fmt)
-    return _frame(b"B", bytes(body))
+    return bind_message(
+        bind_prefix(portal, statement, param_formats), params, format_codes(result_formats)
+    )
 
 
 def describe(kind: bytes, name: str) -> bytes:
@@ -141,7 +182,15 @@ def describe(kind: bytes, name: str) -> bytes:
 
 
 def execute(portal: str, max_rows: int = 0) -> bytes:
+    if not portal and (max_rows == 0 or max_rows == 1):
+        return _EXECUTE_UNNAMED[max_rows]  # the usual ones, built once
     return _frame(b"E", cstring(portal) + _execute_tail.pack(max_rows))
+
+
+_EXECUTE_UNNAMED = (
+    _frame(b"E", b"\x00" + _execute_tail.pack(0)),
+    _frame(b"E", b"\x00" + _execute_tail.pack(1)),
+)
 
 
 def close(kind: bytes, name: str) -> bytes:
@@ -163,52 +212,91 @@ def copy_fail(reason: str) -> bytes:
 
 
 class MessageReader:
-    """Accumulates received bytes and yields complete backend messages.
+    """Accumulates received bytes and finds complete backend messages in them.
 
-    A length below 4 or above ``max_message_size`` is a protocol error: the
-    stream can no longer be trusted, so the caller must close the connection.
+    :meth:`next_frame` locates the next complete message without copying
+    it: its type is returned and its body is ``data[start:end]``, valid
+    until the next :meth:`feed`.  :meth:`next_message` returns a copy of
+    the body instead.  A length below 4 or above ``max_message_size`` is a
+    protocol error: the stream can no longer be trusted, so the caller must
+    close the connection.
+
+    Received chunks are kept as they arrive (no copy) while they hold whole
+    messages; an unfinished message waiting for many chunks is joined once,
+    when it is complete.
     """
 
-    __slots__ = ("_buf", "_pos", "max_message_size")
+    __slots__ = ("data", "start", "end", "_pos", "_chunks", "_chunks_size", "_need",
+                 "max_message_size")
 
     def __init__(self, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
-        self._buf = bytearray()
+        self.data = b""  # received bytes; those before _pos are consumed
+        self.start = 0  # the body of the message next_frame found
+        self.end = 0
         self._pos = 0
+        self._chunks: list[bytes] = []  # held back until the unfinished message is complete
+        self._chunks_size = 0
+        self._need = 0  # bytes the unfinished message needs, from _pos
         self.max_message_size = max_message_size
 
     def feed(self, data: bytes) -> None:
-        if self._pos:
-            # Drop consumed bytes before growing the buffer, so it stays as
-            # small as the largest unfinished message.
-            del self._buf[: self._pos]
-            self._pos = 0
-        self._buf += data
+        if type(data) is not bytes:
+            data = bytes(data)
+        if not data:
+            return
+        available = len(self.data) - self._pos
+        if self._chunks or available + len(data) < self._need:
+            self._chunks.append(data)
+            self._chunks_size += len(data)
+            if available + self._chunks_size < self._need:
+                return
+            self.data = b"".join([self.data[self._pos :], *self._chunks])
+            self._chunks.clear()
+            self._chunks_size = 0
+        elif available:
+            self.data = self.data[self._pos :] + data
+        else:
+            self.data = data
+        self._pos = 0
 
     @property
     def buffered(self) -> int:
-        return len(self._buf) - self._pos
+        return len(self.data) - self._pos + self._chunks_size
 
-    def next_message(self) -> tuple[int, bytes] | None:
-        """Return the next complete message, or None if more bytes are needed."""
-        buf = self._buf
+    def next_frame(self) -> int:
+        """Find the next complete message: its type, or -1 if more bytes are needed.
+
+        The body is then ``data[start:end]``.
+        """
+        data = self.data
         pos = self._pos
-        if len(buf) - pos < 5:
-            return None
-        kind = buf[pos]
-        length = _int32.unpack_from(buf, pos + 1)[0]
+        available = len(data) - pos
+        if available < 5:
+            self._need = 5
+            return -1
+        kind = data[pos]
+        if cython.compiled:
+            length = read_int32(data, pos + 1)
+        else:
+            length = _int32.unpack_from(data, pos + 1)[0]
         if length < 4 or length > self.max_message_size:
             raise ProtocolError(
                 f"invalid message length {length} for message type {chr(kind)!r}"
             )
-        end = pos + 1 + length
-        if len(buf) < end:
+        if available <= length:
+            self._need = length + 1
+            return -1
+        self._need = 0
+        self.start = pos + 5
+        self.end = self._pos = pos + 1 + length
+        return kind
+
+    def next_message(self) -> tuple[int, bytes] | None:
+        """Return the next complete message (a copy of its body), or None if more bytes are needed."""
+        kind = self.next_frame()
+        if kind < 0:
             return None
-        body = bytes(buf[pos + 5 : end])
-        self._pos = end
-        if end == len(buf):
-            buf.clear()
-            self._pos = 0
-        return kind, body
+        return kind, self.data[self.start : self.end]
 
 
 class BodyReader:
@@ -221,24 +309,33 @@ class BodyReader:
         self.pos = 0
 
     def _need(self, n: int) -> None:
-        if self.pos + n > len(self.data):
+        if n > len(self.data) - self.pos:
             raise ProtocolError("message body is shorter than its contents")
 
     def int16(self) -> int:
         self._need(2)
-        value: int = _int16.unpack_from(self.data, self.pos)[0]
+        if cython.compiled:
+            value = read_int16(self.data, self.pos)
+        else:
+            value = _int16.unpack_from(self.data, self.pos)[0]
         self.pos += 2
         return value
 
     def int32(self) -> int:
         self._need(4)
-        value: int = _int32.unpack_from(self.data, self.pos)[0]
+        if cython.compiled:
+            value = read_int32(self.data, self.pos)
+        else:
+            value = _int32.unpack_from(self.data, self.pos)[0]
         self.pos += 4
         return value
 
     def uint32(self) -> int:
         self._need(4)
-        value: int = _uint32.unpack_from(self.data, self.pos)[0]
+        if cython.compiled:
+            value = read_uint32(self.data, self.pos)
+        else:
+            value = _uint32.unpack_from(self.data, self.pos)[0]
         self.pos += 4
         return value
 
@@ -265,10 +362,10 @@ class BodyReader:
         end = self.data.find(b"\x00", self.pos)
         if end < 0:
             raise ProtocolError("unterminated string in message body")
-        raw = self.data[self.pos : end]
+        start = self.pos
         self.pos = end + 1
         try:
-            return raw.decode("utf-8")
+            return self.data[start:end].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ProtocolError(f"string in message body is not UTF-8: {exc}") from None
 

@@ -19,7 +19,9 @@ Behaviours:
 * Any array without elements (``[]``, ``[[], []]``) is sent as the empty array.
 
 Decoders and encoders are built per element type by the ``make_*`` factories
-and hold the element codec in a closure, so there is no lookup per element.
+and hold the element codec in a closure, so there is no lookup per element;
+the built-in element decoders read the array's buffer in place.  Compiled
+by Cython (pure Python mode, types in ``arrays.pxd``).
 """
 
 from __future__ import annotations
@@ -28,16 +30,21 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from .binary import Decoder, Encoder
+from .binary import IN_PLACE_DECODERS, Decoder, Encoder
+
+try:
+    import cython
+except ModuleNotFoundError:  # pure Python without Cython installed
+    from .. import _cython_shim as cython  # type: ignore[no-redef]
+
+if not cython.compiled:
+    from .._bytes import read_int32
 
 MAX_DIMENSIONS = 6  # PostgreSQL's MAXDIM
 
 _HEAD = struct.Struct("!iiI")  # ndim, has-null flag, element OID
 _DIM = struct.Struct("!ii")  # size, lower bound
 _LEN = struct.Struct("!i")
-_head_unpack_from = _HEAD.unpack_from
-_dim_unpack_from = _DIM.unpack_from
-_len_unpack_from = _LEN.unpack_from
 _len_pack = _LEN.pack
 _NULL = _len_pack(-1)
 
@@ -47,16 +54,21 @@ _NULL = _len_pack(-1)
 
 def decode_array(data: bytes, decode_element: Decoder) -> list[Any]:
     """Decode a binary array whose elements are decoded by ``decode_element``."""
-    ndim = _head_unpack_from(data, 0)[0]
+    end = len(data)
+    if end < 12:
+        raise ValueError(f"malformed array: {end} bytes")
+    ndim = read_int32(data, 0)
     if ndim == 0:
         return []
     if ndim < 0:
         raise ValueError(f"malformed array: {ndim} dimensions")
+    if end < 12 + 8 * ndim:
+        raise ValueError(f"malformed array: {end} bytes for {ndim} dimensions")
     pos = 12
     dims = []
     nitems = 1
     for _ in range(ndim):
-        size = _dim_unpack_from(data, pos)[0]
+        size = read_int32(data, pos)
         pos += 8
         if size < 0:
             raise ValueError(f"malformed array: dimension of size {size}")
@@ -64,20 +76,29 @@ def decode_array(data: bytes, decode_element: Decoder) -> list[Any]:
         nitems *= size
     if nitems == 0:
         return []
-    # A bogus huge nitems cannot loop long: unpack_from fails at the end of data.
+    if nitems > (end - pos) // 4:  # every element takes 4 bytes at least
+        raise ValueError(f"malformed array: {nitems} elements in {end} bytes")
+    # The built-in decoders read the elements in place; others get a copy.
+    in_place = decode_element in IN_PLACE_DECODERS
     items: list[Any] = []
     append = items.append
     for _ in range(nitems):
-        length = _len_unpack_from(data, pos)[0]
+        if end - pos < 4:
+            raise ValueError("malformed array: truncated element")
+        length = read_int32(data, pos)
         pos += 4
         if length < 0:
             append(None)
+        elif length > end - pos:
+            raise ValueError("malformed array: truncated element")
+        elif in_place:
+            append(decode_element(data, pos, length))  # type: ignore[call-arg]
+            pos += length
         else:
-            end = pos + length
-            append(decode_element(data[pos:end]))
-            pos = end
-    if pos != len(data):
-        raise ValueError(f"malformed array: {len(data)} bytes, elements end at {pos}")
+            append(decode_element(data[pos : pos + length]))
+            pos += length
+    if pos != end:
+        raise ValueError(f"malformed array: {end} bytes, elements end at {pos}")
     # Fold the flat row-major list into nested lists, innermost dimension first.
     for size in dims[:0:-1]:
         items = [items[i : i + size] for i in range(0, len(items), size)]

@@ -3,9 +3,12 @@
 Each decoder takes the ``bytes`` of one non-NULL column value (the slice of a
 DataRow after its length word) and returns a Python object; each encoder takes
 a Python object and returns the bytes of one Bind parameter.  Decoders are on
-the hot path: they use precompiled ``struct.Struct`` methods and no type
-checks, and are plain Python so that Cython (pure-Python mode) can compile
-them.  Encoders validate their input and raise ``TypeError`` (a Python type
+the hot path.  The scalar decoders also take ``(data, pos, n)``: the value is
+the ``n`` bytes at ``pos`` (``n=-1``: up to the end), so a DataRow can be
+decoded in place without slicing (see :mod:`pgwire.rows`); a malformed
+length raises ``ValueError``.  The module is compiled by Cython (pure Python
+mode, types in ``binary.pxd``): compiled, the decoders read the buffer in
+place with C reads and build dates and times through the datetime C API.  Encoders validate their input and raise ``TypeError`` (a Python type
 the codec does not take: a caller may retry such a value in text form),
 ``ValueError`` (a value PostgreSQL would reject, or an aware/naive mismatch)
 or ``OverflowError`` (out of the type's range), always naming the type.
@@ -85,6 +88,37 @@ from uuid import UUID
 
 from .errors import UnrepresentableValueError
 
+try:
+    import cython
+except ModuleNotFoundError:  # pure Python without Cython installed
+    from .. import _cython_shim as cython  # type: ignore[no-redef]
+
+if not cython.compiled:
+    # Compiled, these come from binary.pxd (C functions and the datetime C API).
+    from .._bytes import (
+        read_float4,
+        read_float8,
+        read_int16,
+        read_int32,
+        read_int64,
+        read_uint16,
+        read_uint32,
+    )
+
+    def datetime_new(
+        year: int, month: int, day: int, hour: int, minute: int, second: int, us: int, tz: Any
+    ) -> datetime:
+        return datetime(year, month, day, hour, minute, second, us, tz)
+
+    def date_new(year: int, month: int, day: int) -> date:
+        return date(year, month, day)
+
+    def import_datetime() -> None:
+        pass
+
+
+import_datetime()
+
 Decoder = Callable[[bytes], Any]
 Encoder = Callable[[Any], bytes]
 
@@ -99,15 +133,15 @@ _TIMETZ = struct.Struct("!qi")  # microseconds since midnight, zone (seconds wes
 _INTERVAL = struct.Struct("!qii")  # microseconds, days, months
 
 # Bound methods looked up once: the decoders are called once per value.
-_int2_unpack = _INT2.unpack
-_int4_unpack = _INT4.unpack
-_int8_unpack = _INT8.unpack
-_uint4_unpack = _UINT4.unpack
-_float4_unpack = _FLOAT4.unpack
-_float8_unpack = _FLOAT8.unpack
+_int2_unpack_from = _INT2.unpack_from
+_int4_unpack_from = _INT4.unpack_from
+_int8_unpack_from = _INT8.unpack_from
+_uint4_unpack_from = _UINT4.unpack_from
+_float4_unpack_from = _FLOAT4.unpack_from
+_float8_unpack_from = _FLOAT8.unpack_from
 _numeric_head_unpack_from = _NUMERIC_HEAD.unpack_from
-_timetz_unpack = _TIMETZ.unpack
-_interval_unpack = _INTERVAL.unpack
+_timetz_unpack_from = _TIMETZ.unpack_from
+_interval_unpack_from = _INTERVAL.unpack_from
 _int2_pack = _INT2.pack
 _int4_pack = _INT4.pack
 _int8_pack = _INT8.pack
@@ -127,14 +161,22 @@ def _type_label(value: object) -> str:
     return type(value).__qualname__
 
 
+def _malformed(type_name: str, n: int) -> ValueError:
+    return ValueError(f"malformed {type_name} value: {n} bytes")
+
+
 # -- bool ---------------------------------------------------------------------
 
 _TRUE = b"\x01"
 _FALSE = b"\x00"
 
 
-def decode_bool(data: bytes) -> bool:
-    return data[0] != 0
+def decode_bool(data: bytes, pos: int = 0, n: int = -1) -> bool:
+    if n < 0:
+        n = len(data) - pos
+    if n != 1:
+        raise _malformed("bool", n)
+    return data[pos] != 0
 
 
 def encode_bool(value: Any) -> bytes:
@@ -149,20 +191,44 @@ def encode_bool(value: Any) -> bytes:
 # -- integers -----------------------------------------------------------------
 
 
-def decode_int2(data: bytes) -> int:
-    return _int2_unpack(data)[0]  # type: ignore[no-any-return]
+def decode_int2(data: bytes, pos: int = 0, n: int = -1) -> int:
+    if n < 0:
+        n = len(data) - pos
+    if n != 2:
+        raise _malformed("int2", n)
+    if cython.compiled:
+        return read_int16(data, pos)
+    return _int2_unpack_from(data, pos)[0]  # type: ignore[no-any-return]
 
 
-def decode_int4(data: bytes) -> int:
-    return _int4_unpack(data)[0]  # type: ignore[no-any-return]
+def decode_int4(data: bytes, pos: int = 0, n: int = -1) -> int:
+    if n < 0:
+        n = len(data) - pos
+    if n != 4:
+        raise _malformed("int4", n)
+    if cython.compiled:
+        return read_int32(data, pos)
+    return _int4_unpack_from(data, pos)[0]  # type: ignore[no-any-return]
 
 
-def decode_int8(data: bytes) -> int:
-    return _int8_unpack(data)[0]  # type: ignore[no-any-return]
+def decode_int8(data: bytes, pos: int = 0, n: int = -1) -> int:
+    if n < 0:
+        n = len(data) - pos
+    if n != 8:
+        raise _malformed("int8", n)
+    if cython.compiled:
+        return read_int64(data, pos)
+    return _int8_unpack_from(data, pos)[0]  # type: ignore[no-any-return]
 
 
-def decode_oid(data: bytes) -> int:
-    return _uint4_unpack(data)[0]  # type: ignore[no-any-return]
+def decode_oid(data: bytes, pos: int = 0, n: int = -1) -> int:
+    if n < 0:
+        n = len(data) - pos
+    if n != 4:
+        raise _malformed("oid", n)
+    if cython.compiled:
+        return read_uint32(data, pos)
+    return _uint4_unpack_from(data, pos)[0]  # type: ignore[no-any-return]
 
 
 def _as_int(value: Any, type_name: str) -> int:
@@ -212,12 +278,24 @@ def encode_oid(value: Any) -> bytes:
 # -- floats -------------------------------------------------------------------
 
 
-def decode_float4(data: bytes) -> float:
-    return _float4_unpack(data)[0]  # type: ignore[no-any-return]
+def decode_float4(data: bytes, pos: int = 0, n: int = -1) -> float:
+    if n < 0:
+        n = len(data) - pos
+    if n != 4:
+        raise _malformed("float4", n)
+    if cython.compiled:
+        return read_float4(data, pos)
+    return _float4_unpack_from(data, pos)[0]  # type: ignore[no-any-return]
 
 
-def decode_float8(data: bytes) -> float:
-    return _float8_unpack(data)[0]  # type: ignore[no-any-return]
+def decode_float8(data: bytes, pos: int = 0, n: int = -1) -> float:
+    if n < 0:
+        n = len(data) - pos
+    if n != 8:
+        raise _malformed("float8", n)
+    if cython.compiled:
+        return read_float8(data, pos)
+    return _float8_unpack_from(data, pos)[0]  # type: ignore[no-any-return]
 
 
 def _as_float(value: Any, type_name: str) -> float:
@@ -257,6 +335,12 @@ NUMERIC_PINF = 0xD000
 NUMERIC_NINF = 0xF000
 _NUMERIC_DSCALE_MAX = 0x3FFF  # PostgreSQL keeps dscale in 14 bits
 
+_NUMERIC_SIGN_POS = NUMERIC_POS  # private copies are C constants when compiled
+_NUMERIC_SIGN_NEG = NUMERIC_NEG
+# Up to this many base-10000 digits (and zeros to add), the compiled build
+# writes a numeric's text in a C buffer; larger values take the Python path.
+_NUMERIC_BUFFER_DIGITS = 128
+
 _NUMERIC_NAN_BYTES = _NUMERIC_HEAD.pack(0, 0, NUMERIC_NAN, 0)
 _NUMERIC_PINF_BYTES = _NUMERIC_HEAD.pack(0, 0, NUMERIC_PINF, 0)
 _NUMERIC_NINF_BYTES = _NUMERIC_HEAD.pack(0, 0, NUMERIC_NINF, 0)
@@ -276,25 +360,83 @@ def _digit_struct(ndigits: int) -> struct.Struct:
     return struct.Struct(f"!{ndigits}H")
 
 
-def decode_numeric(data: bytes) -> Decimal:
-    ndigits, weight, sign, dscale = _numeric_head_unpack_from(data)
-    if sign != NUMERIC_POS and sign != NUMERIC_NEG:
+def decode_numeric(data: bytes, pos: int = 0, n: int = -1) -> Decimal:
+    if n < 0:
+        n = len(data) - pos
+    if n < 8:
+        raise _malformed("numeric", n)
+    if cython.compiled:
+        ndigits = read_int16(data, pos)
+        weight = read_int16(data, pos + 2)
+        sign = read_uint16(data, pos + 4)
+        dscale = read_uint16(data, pos + 6)
+    else:
+        ndigits, weight, sign, dscale = _numeric_head_unpack_from(data, pos)
+    if sign != _NUMERIC_SIGN_POS and sign != _NUMERIC_SIGN_NEG:
         return _numeric_special(sign)
-    if len(data) != 8 + 2 * ndigits:
-        raise ValueError(f"malformed numeric value: {len(data)} bytes for {ndigits} digits")
-    # Build the decimal string directly: int -> str would be quadratic and is
-    # capped at 4300 digits, while numeric allows over 100000.
-    digits = "".join([_DIGIT4[d] for d in _digit_struct(ndigits).unpack_from(data, 8)])
+    if n != 8 + 2 * ndigits:
+        raise ValueError(f"malformed numeric value: {n} bytes for {ndigits} digits")
     # Exponent of the last character is (weight + 1 - ndigits) * 4; rescale the
     # string so that it becomes -dscale, which keeps trailing zeros like 1.50.
     shift = (weight + 1 - ndigits) * 4 + dscale
+    if cython.compiled and 4 * ndigits + max(shift, 0) <= 4 * _NUMERIC_BUFFER_DIGITS:
+        return _numeric_from_buffer(data, pos + 8, ndigits, shift, sign, dscale)
+    # Build the decimal string directly: int -> str would be quadratic and is
+    # capped at 4300 digits, while numeric allows over 100000.
+    digits = "".join([_DIGIT4[d] for d in _digit_struct(ndigits).unpack_from(data, pos + 8)])
     if shift > 0:
         digits += "0" * shift
     elif shift < 0:
         digits = digits[:shift]  # drops the padding zeros of the last group
-    if sign == NUMERIC_NEG:
+    if sign == _NUMERIC_SIGN_NEG:
         return Decimal(f"-{digits or '0'}E-{dscale}")
     return Decimal(f"{digits or '0'}E-{dscale}")
+
+
+def _numeric_from_buffer(
+    data: bytes, pos: int, ndigits: int, shift: int, sign: int, dscale: int
+) -> Decimal:
+    """Compiled build only: decode_numeric's text written in a C buffer.
+
+    The same text as the Python path: the digits of the base-10000 groups
+    at ``pos``, ``shift`` zeros added (or characters dropped) to reach the
+    exponent ``-dscale``, then ``E-dscale``.
+    """
+    text = cython.declare(cython.char[528])  # 4 * _NUMERIC_BUFFER_DIGITS + 16
+    k = 0
+    if sign == _NUMERIC_SIGN_NEG:
+        text[0] = 45  # "-"
+        k = 1
+    start = k
+    for i in range(ndigits):
+        digit = read_uint16(data, pos + 2 * i)
+        if digit > 9999:
+            raise ValueError(f"malformed numeric value: digit {digit}")
+        text[k] = 48 + digit // 1000
+        text[k + 1] = 48 + digit // 100 % 10
+        text[k + 2] = 48 + digit // 10 % 10
+        text[k + 3] = 48 + digit % 10
+        k += 4
+    if shift < 0:
+        k = max(k + shift, start)  # drops the padding zeros of the last group
+    for _ in range(shift):
+        text[k] = 48
+        k += 1
+    if k == start:
+        text[k] = 48
+        k += 1
+    text[k] = 69  # "E"
+    text[k + 1] = 45  # "-"
+    k += 2
+    # dscale < 100000: at most five digits, without leading zeros.
+    power = 10000
+    while power > 1 and dscale < power:
+        power //= 10
+    while power:
+        text[k] = 48 + dscale // power % 10
+        k += 1
+        power //= 10
+    return Decimal(text[:k].decode("ascii"))
 
 
 def _numeric_special(sign: int) -> Decimal:
@@ -361,8 +503,10 @@ def encode_numeric(value: Any) -> bytes:
 # -- text-like ----------------------------------------------------------------
 
 
-def decode_text(data: bytes) -> str:
-    return data.decode("utf-8")
+def decode_text(data: bytes, pos: int = 0, n: int = -1) -> str:
+    if n < 0:
+        n = len(data) - pos
+    return data[pos : pos + n].decode("utf-8")
 
 
 def make_text_encoder(type_name: str) -> Encoder:
@@ -383,8 +527,12 @@ encode_text = make_text_encoder("text")
 _CHAR_VALUES = ("",) + tuple(chr(i) for i in range(1, 256))
 
 
-def decode_char(data: bytes) -> str:
-    return _CHAR_VALUES[data[0]]
+def decode_char(data: bytes, pos: int = 0, n: int = -1) -> str:
+    if n < 0:
+        n = len(data) - pos
+    if n != 1:
+        raise _malformed('"char"', n)
+    return _CHAR_VALUES[data[pos]]
 
 
 def encode_char(value: Any) -> bytes:
@@ -407,8 +555,10 @@ def encode_char(value: Any) -> bytes:
 # -- bytea --------------------------------------------------------------------
 
 
-def decode_bytea(data: bytes) -> bytes:
-    return bytes(data)  # no copy when data is already exactly bytes
+def decode_bytea(data: bytes, pos: int = 0, n: int = -1) -> bytes:
+    if n < 0:
+        n = len(data) - pos
+    return data[pos : pos + n]  # no copy when that is all of data
 
 
 def encode_bytea(value: Any) -> bytes:
@@ -440,19 +590,67 @@ _DATETIME_MIN_UTC = datetime.min.replace(tzinfo=timezone.utc)
 _UTC = timezone.utc
 
 
-def decode_date(data: bytes) -> date:
-    days = _int4_unpack(data)[0]
+_MAX_ORDINAL = date.max.toordinal()
+
+
+def _date_special(days: int) -> date:
+    if days == DATE_POS_INFINITY:
+        return _DATE_MAX
+    if days == DATE_NEG_INFINITY:
+        return _DATE_MIN
+    raise UnrepresentableValueError(
+        "date", f"{days} days from 2000-01-01 is outside years 1-9999"
+    )
+
+
+def _ymd(ordinal: int) -> int:
+    """The date of day ``ordinal`` (1 is 0001-01-01) as ``year * 10000 + month * 100 + day``.
+
+    Used by the compiled build to build dates in C.  Counts in eras of 400
+    years from 0000-03-01, so that a leap day is the last day of its year.
+    """
+    z = ordinal + 305  # days since 0000-03-01
+    era = z // 146097
+    doe = z - era * 146097  # day of the era, 0..146096
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365  # year of the era
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)  # day of that year, from March 1st
+    mp = (5 * doy + 2) // 153  # month, from March = 0
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = mp + 3 if mp < 10 else mp - 9
+    year = era * 400 + yoe + (1 if month <= 2 else 0)
+    return year * 10000 + month * 100 + day
+
+
+def _datetime_from_us(us: int, tz: Any) -> datetime:
+    """``us`` microseconds after 2000-01-01 00:00 (within datetime's range), built in C."""
+    days = us // _US_PER_DAY
+    rest = us - days * _US_PER_DAY
+    ymd = _ymd(days + _PG_EPOCH_ORDINAL)
+    seconds = rest // 1_000_000
+    return datetime_new(
+        ymd // 10000, ymd // 100 % 100, ymd % 100,
+        seconds // 3600, seconds // 60 % 60, seconds % 60, rest % 1_000_000, tz,
+    )
+
+
+def decode_date(data: bytes, pos: int = 0, n: int = -1) -> date:
+    if n < 0:
+        n = len(data) - pos
+    if n != 4:
+        raise _malformed("date", n)
+    if cython.compiled:
+        days = read_int32(data, pos)
+        ordinal = days + _PG_EPOCH_ORDINAL
+        if ordinal < 1 or ordinal > _MAX_ORDINAL:
+            return _date_special(days)
+        ymd = _ymd(ordinal)
+        return date_new(ymd // 10000, ymd // 100 % 100, ymd % 100)
+    days = _int4_unpack_from(data, pos)[0]
     try:
         return date.fromordinal(days + _PG_EPOCH_ORDINAL)
     except (ValueError, OverflowError):
         # Infinities are checked only here, off the common path.
-        if days == DATE_POS_INFINITY:
-            return _DATE_MAX
-        if days == DATE_NEG_INFINITY:
-            return _DATE_MIN
-        raise UnrepresentableValueError(
-            "date", f"{days} days from 2000-01-01 is outside years 1-9999"
-        ) from None
+        return _date_special(days)
 
 
 def encode_date(value: Any) -> bytes:
@@ -480,18 +678,41 @@ def _timestamp_special(us: int, type_name: str) -> datetime:
     )
 
 
-def decode_timestamp(data: bytes) -> datetime:
-    us = _int8_unpack(data)[0]
+# Microseconds from 2000-01-01 00:00 that datetime can represent.
+_TS_MIN_US = (1 - _PG_EPOCH_ORDINAL) * _US_PER_DAY
+_TS_MAX_US = (_MAX_ORDINAL + 1 - _PG_EPOCH_ORDINAL) * _US_PER_DAY - 1
+
+
+def decode_timestamp(data: bytes, pos: int = 0, n: int = -1) -> datetime:
+    if n < 0:
+        n = len(data) - pos
+    if n != 8:
+        raise _malformed("timestamp", n)
+    if cython.compiled:
+        us = read_int64(data, pos)
+        if us < _TS_MIN_US or us > _TS_MAX_US:
+            return _timestamp_special(us, "timestamp")
+        return _datetime_from_us(us, None)
+    us = _int8_unpack_from(data, pos)[0]
     try:
-        return _PG_EPOCH + timedelta(microseconds=us)
+        return _PG_EPOCH + timedelta(0, 0, us)
     except OverflowError:
         return _timestamp_special(us, "timestamp")
 
 
-def decode_timestamptz(data: bytes) -> datetime:
-    us = _int8_unpack(data)[0]
+def decode_timestamptz(data: bytes, pos: int = 0, n: int = -1) -> datetime:
+    if n < 0:
+        n = len(data) - pos
+    if n != 8:
+        raise _malformed("timestamptz", n)
+    if cython.compiled:
+        us = read_int64(data, pos)
+        if us < _TS_MIN_US or us > _TS_MAX_US:
+            return _timestamp_special(us, "timestamptz")
+        return _datetime_from_us(us, _UTC)
+    us = _int8_unpack_from(data, pos)[0]
     try:
-        return _PG_EPOCH_UTC + timedelta(microseconds=us)
+        return _PG_EPOCH_UTC + timedelta(0, 0, us)
     except OverflowError:
         return _timestamp_special(us, "timestamptz")
 
@@ -553,8 +774,12 @@ def _time_from_us(us: int, type_name: str, tzinfo: timezone | None) -> time:
         raise ValueError(f"malformed {type_name} value: {us} microseconds") from None
 
 
-def decode_time(data: bytes) -> time:
-    return _time_from_us(_int8_unpack(data)[0], "time", None)
+def decode_time(data: bytes, pos: int = 0, n: int = -1) -> time:
+    if n < 0:
+        n = len(data) - pos
+    if n != 8:
+        raise _malformed("time", n)
+    return _time_from_us(_int8_unpack_from(data, pos)[0], "time", None)
 
 
 # Fixed-offset zones are immutable; sharing one per offset saves an allocation
@@ -575,8 +800,12 @@ def _zone(west_seconds: int) -> timezone:
     return tz
 
 
-def decode_timetz(data: bytes) -> time:
-    us, west = _timetz_unpack(data)
+def decode_timetz(data: bytes, pos: int = 0, n: int = -1) -> time:
+    if n < 0:
+        n = len(data) - pos
+    if n != 12:
+        raise _malformed("timetz", n)
+    us, west = _timetz_unpack_from(data, pos)
     return _time_from_us(us, "timetz", _zone(west))
 
 
@@ -623,8 +852,12 @@ def encode_timetz(value: Any) -> bytes:
 _DAYS_PER_MONTH = 30
 
 
-def decode_interval(data: bytes) -> timedelta:
-    us, days, months = _interval_unpack(data)
+def decode_interval(data: bytes, pos: int = 0, n: int = -1) -> timedelta:
+    if n < 0:
+        n = len(data) - pos
+    if n != 16:
+        raise _malformed("interval", n)
+    us, days, months = _interval_unpack_from(data, pos)
     try:
         return timedelta(days=days + months * _DAYS_PER_MONTH, microseconds=us)
     except OverflowError:
@@ -655,8 +888,12 @@ def encode_interval(value: Any) -> bytes:
 # -- uuid -------------------------------------------------------------------------
 
 
-def decode_uuid(data: bytes) -> UUID:
-    return UUID(bytes=data)
+def decode_uuid(data: bytes, pos: int = 0, n: int = -1) -> UUID:
+    if n < 0:
+        n = len(data) - pos
+    if n != 16:
+        raise _malformed("uuid", n)
+    return UUID(bytes=data[pos : pos + 16])
 
 
 def encode_uuid(value: Any) -> bytes:
@@ -675,6 +912,15 @@ def encode_uuid(value: Any) -> bytes:
 # swap them (set_json_decoder / set_json_encoder) without a lookup per value.
 
 JSONB_VERSION = 1
+
+
+# Decoders that also take ``(data, pos, n)`` and read the value in place.
+IN_PLACE_DECODERS = frozenset({
+    decode_bool, decode_int2, decode_int4, decode_int8, decode_oid, decode_float4,
+    decode_float8, decode_numeric, decode_text, decode_char, decode_bytea, decode_date,
+    decode_time, decode_timetz, decode_timestamp, decode_timestamptz, decode_interval,
+    decode_uuid,
+})
 
 
 def make_json_decoder(loads: Callable[[str], Any]) -> Decoder:
