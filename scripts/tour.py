@@ -80,6 +80,8 @@ async def tour(cluster: TemporaryCluster) -> None:
 
 
 def main() -> None:
+    build = "compiled (Cython)" if pgwire.compiled else "pure Python"
+    print(f"pgwire {pgwire.__version__}, {build} build")
     print("starting a throwaway PostgreSQL server...")
     with TemporaryCluster() as cluster:
         print(f"server listening on {cluster.host}:{cluster.port} "
