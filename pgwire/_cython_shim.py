@@ -31,6 +31,11 @@ def locals(**types: Any) -> Callable[[F], F]:  # noqa: A001 - Cython's name
     return _keep
 
 
+def cdivision(enabled: bool) -> Callable[[F], F]:
+    """``@cython.cdivision(True)``: C division for the compiler only."""
+    return _keep
+
+
 def cast(type_: Any, value: Any, typecheck: bool = False) -> Any:
     """``cython.cast(T, v)``: returns ``v`` unchanged."""
     return value

@@ -71,6 +71,27 @@ def test_pure_python_is_loaded_even_beside_extensions() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
 
 
+def test_pure_python_runs_without_cython() -> None:
+    """Without Cython installed, the modules take cython.* from pgwire._cython_shim."""
+    code = (
+        "import sys\n"
+        "sys.modules['cython'] = None  # as if Cython were not installed\n"
+        "import struct, pgwire, pgwire._build as b\n"
+        "for name in b.COMPILED_MODULES:\n"
+        "    assert sys.modules[name].cython.__name__ == 'pgwire._cython_shim', name\n"
+        "from pgwire.rows import RowDecoder\n"
+        "from pgwire.types import binary\n"
+        "from pgwire.engine import wire\n"
+        "row = RowDecoder([binary.decode_int4, binary.decode_numeric], {'a': 0, 'b': 1})\n"
+        "n = binary.encode_numeric(__import__('decimal').Decimal('1.50'))\n"
+        "body = struct.pack('!hi', 2, 4) + struct.pack('!i', 7) + struct.pack('!i', len(n)) + n\n"
+        "assert tuple(row(body)) == (7, __import__('decimal').Decimal('1.50'))\n"
+        "assert wire.bind('', 's', [1], [b'x'], [1]).startswith(b'B')\n"
+    )
+    env = dict(os.environ, PGWIRE_NO_EXTENSIONS="1", PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
+
+
 def test_setup_py_compiles_the_listed_modules() -> None:
     """setup.py reads COMPILED_MODULES from _build.py; each has its source and .pxd."""
     tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))

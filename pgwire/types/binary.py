@@ -393,6 +393,7 @@ def decode_numeric(data: bytes, pos: int = 0, n: int = -1) -> Decimal:
     return Decimal(f"{digits or '0'}E-{dscale}")
 
 
+@cython.cdivision(True)  # no quotient of a negative number
 def _numeric_from_buffer(
     data: bytes, pos: int, ndigits: int, shift: int, sign: int, dscale: int
 ) -> Decimal:
@@ -603,6 +604,7 @@ def _date_special(days: int) -> date:
     )
 
 
+@cython.cdivision(True)  # ordinal >= 1: no quotient of a negative number
 def _ymd(ordinal: int) -> int:
     """The date of day ``ordinal`` (1 is 0001-01-01) as ``year * 10000 + month * 100 + day``.
 
