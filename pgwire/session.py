@@ -25,7 +25,6 @@ a server connection can never collide.
 from __future__ import annotations
 
 import secrets
-import struct
 from collections import OrderedDict
 from collections.abc import Callable, Generator, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
@@ -60,8 +59,6 @@ from .types import TypeRegistry
 T = TypeVar("T")
 Flow = Generator[Operation, Operation, T]
 
-_int16 = struct.Struct("!h")
-_int32 = struct.Struct("!i")
 
 TEXT_FORMAT = 0
 BINARY_FORMAT = 1
