@@ -12,18 +12,20 @@ The blocking API has the same methods: ``pgwire.connect_sync(...)``.  A PEP
 
 from . import exceptions
 from ._build import compiled as compiled  # True when the Cython build is loaded
-from .connection import Connection, PreparedStatement, ServerVersion, connect
+from .api._async.connection import Connection, PreparedStatement, ServerVersion, connect
+from .api._async.cursor import Cursor
+from .api._async.transaction import Transaction
+from .api._sync.connection import connect as connect_sync
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exception_names
-from .record import Record
-from .sync import connect as connect_sync
-from .transaction import Transaction
 from .types import TypeRegistry
+from .types.record import Record
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Connection",
+    "Cursor",
     "PreparedStatement",
     "Record",
     "ServerVersion",

@@ -55,10 +55,10 @@ __all__ = ["COMPILED_MODULES", "build_info", "compiled"]
 COMPILED_MODULES: tuple[str, ...] = (
     "pgwire.types.binary",
     "pgwire.types.arrays",
-    "pgwire.record",
-    "pgwire.rows",
-    "pgwire.engine.wire",
-    "pgwire.engine.protocol",
+    "pgwire.types.record",
+    "pgwire.types.rows",
+    "pgwire.protocol.wire",
+    "pgwire.protocol.engine",
 )
 
 _ENV = "PGWIRE_NO_EXTENSIONS"

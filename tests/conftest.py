@@ -99,10 +99,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable  # noqa: E402
 from types import TracebackType  # noqa: E402
 
 import pgwire  # noqa: E402
-import pgwire.connection  # noqa: E402
-import pgwire.cursor  # noqa: E402
 import pgwire.sync  # noqa: E402
-import pgwire.transaction  # noqa: E402
 
 API_NAMES = ("async", "sync")
 
@@ -184,13 +181,13 @@ class _Adapter:
 
 
 class SyncPreparedStatement(_Adapter):
-    _async_class = pgwire.connection.PreparedStatement
+    _async_class = pgwire.PreparedStatement
 
 
 class SyncTransaction(_Adapter):
     """``async with`` runs the blocking ``with`` protocol (``__enter__``/``__exit__``)."""
 
-    _async_class = pgwire.transaction.Transaction
+    _async_class = pgwire.Transaction
 
     async def __aenter__(self) -> SyncTransaction:
         await in_thread(self._target.__enter__)
@@ -202,7 +199,7 @@ class SyncTransaction(_Adapter):
 
 
 class SyncCursor(_Adapter):
-    _async_class = pgwire.cursor.Cursor
+    _async_class = pgwire.Cursor
 
 
 class SyncCursorFactory:
@@ -227,7 +224,7 @@ class SyncCursorFactory:
 class SyncConnection(_Adapter):
     """A ``pgwire.sync.Connection`` with the asyncio connection's awaitable interface."""
 
-    _async_class = pgwire.connection.Connection
+    _async_class = pgwire.Connection
     _blocking = frozenset({"process_notifications"})
 
     async def prepare(self, query: str, **kwargs: Any) -> SyncPreparedStatement:
@@ -269,7 +266,7 @@ async def _connect_sync(*args: Any, **kwargs: Any) -> SyncConnection:
 
 
 APIS = {
-    "async": Api("async", pgwire.connect, pgwire.connection, notices_close_while_idle=True),
+    "async": Api("async", pgwire.connect, pgwire, notices_close_while_idle=True),
     "sync": Api("sync", _connect_sync, pgwire.sync, notices_close_while_idle=False),
 }
 

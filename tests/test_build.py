@@ -64,8 +64,8 @@ def test_pure_python_is_loaded_even_beside_extensions() -> None:
         "assert not pgwire.compiled, b.build_info()\n"
         "for name in b.COMPILED_MODULES:\n"
         "    assert sys.modules[name].__file__.endswith('.py'), sys.modules[name].__file__\n"
-        "import pgwire.engine.wire as w\n"
-        "assert w.MessageReader.__module__ == 'pgwire.engine.wire'\n"
+        "import pgwire.protocol.wire as w\n"
+        "assert w.MessageReader.__module__ == 'pgwire.protocol.wire'\n"
     )
     env = dict(os.environ, PGWIRE_NO_EXTENSIONS="1", PYTHONPATH=str(ROOT))
     subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=ROOT)
@@ -79,9 +79,9 @@ def test_pure_python_runs_without_cython() -> None:
         "import struct, pgwire, pgwire._build as b\n"
         "for name in b.COMPILED_MODULES:\n"
         "    assert sys.modules[name].cython.__name__ == 'pgwire._cython_shim', name\n"
-        "from pgwire.rows import RowDecoder\n"
+        "from pgwire.types.rows import RowDecoder\n"
         "from pgwire.types import binary\n"
-        "from pgwire.engine import wire\n"
+        "from pgwire.protocol import wire\n"
         "row = RowDecoder([binary.decode_int4, binary.decode_numeric], {'a': 0, 'b': 1})\n"
         "n = binary.encode_numeric(__import__('decimal').Decimal('1.50'))\n"
         "body = struct.pack('!hi', 2, 4) + struct.pack('!i', 7) + struct.pack('!i', len(n)) + n\n"

@@ -24,10 +24,7 @@ from typing import Any
 import pytest
 
 import pgwire
-import pgwire.connection
-import pgwire.cursor
 import pgwire.sync
-import pgwire.transaction
 from pgwire.testing import TemporaryCluster
 
 Connect = Callable[..., pgwire.sync.Connection]
@@ -363,11 +360,11 @@ def _public_methods(cls: type) -> set[str]:
 
 
 PAIRS = [
-    pytest.param(pgwire.connection.Connection, pgwire.sync.Connection, id="Connection"),
-    pytest.param(pgwire.connection.PreparedStatement, pgwire.sync.PreparedStatement,
+    pytest.param(pgwire.Connection, pgwire.sync.Connection, id="Connection"),
+    pytest.param(pgwire.PreparedStatement, pgwire.sync.PreparedStatement,
                  id="PreparedStatement"),
-    pytest.param(pgwire.transaction.Transaction, pgwire.sync.Transaction, id="Transaction"),
-    pytest.param(pgwire.cursor.Cursor, pgwire.sync.Cursor, id="Cursor"),
+    pytest.param(pgwire.Transaction, pgwire.sync.Transaction, id="Transaction"),
+    pytest.param(pgwire.Cursor, pgwire.sync.Cursor, id="Cursor"),
 ]
 
 
@@ -386,6 +383,6 @@ def test_same_methods_and_parameters_as_async_api(async_class: type, sync_class:
 def test_connect_has_the_same_parameters() -> None:
     def parameters(func: Any) -> list[str]:
         # connection_class defaults to the API's own Connection class.
-        return [p.replace("pgwire.sync.", "pgwire.connection.") for p in _parameters(func)]
+        return [p.replace("._sync.", "._async.") for p in _parameters(func)]
 
     assert parameters(pgwire.connect) == parameters(pgwire.connect_sync)

@@ -15,11 +15,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..connect_params import ConnectParams
-from ..engine import wire
-from ..engine.protocol import Engine, EngineState, Operation, Startup
+from ..conninfo.params import ConnectParams
 from ..exceptions import ConnectionDoesNotExistError, InterfaceError
-from ..session import Flow, Session
+from ..flows.statements import Flow, Session
+from ..protocol import wire
+from ..protocol.engine import Engine, EngineState, Operation, Startup
 
 T = TypeVar("T")
 

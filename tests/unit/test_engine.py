@@ -11,17 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pgwire.engine import (
-    Engine,
-    EngineState,
-    Extended,
-    SimpleQuery,
-    Startup,
-    TransactionStatus,
-    wire,
-)
-from pgwire.engine.auth import ScramSha256, md5_password, saslprep
-from pgwire.engine.protocol import Notification
 from pgwire.exceptions import (
     ConnectionDoesNotExistError,
     InterfaceError,
@@ -30,6 +19,17 @@ from pgwire.exceptions import (
     ProtocolError,
     UndefinedTableError,
 )
+from pgwire.protocol import (
+    Engine,
+    EngineState,
+    Extended,
+    SimpleQuery,
+    Startup,
+    TransactionStatus,
+    wire,
+)
+from pgwire.protocol.auth import ScramSha256, md5_password, saslprep
+from pgwire.protocol.engine import Notification
 
 
 def msg(kind: bytes, body: bytes = b"") -> bytes:

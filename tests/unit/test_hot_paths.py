@@ -20,14 +20,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pgwire.engine import Engine, EngineState, Extended, TransactionStatus, wire
-from pgwire.engine.protocol import Column
-from pgwire.engine.wire import MessageReader
 from pgwire.exceptions import ProtocolError
-from pgwire.record import Record, RecordMapping
-from pgwire.rows import RowDecoder
-from pgwire.session import RowCodec
+from pgwire.flows.statements import RowCodec
+from pgwire.protocol import Engine, EngineState, Extended, TransactionStatus, wire
+from pgwire.protocol.engine import Column
+from pgwire.protocol.wire import MessageReader
 from pgwire.types import binary, default_registry, oids
+from pgwire.types.record import Record, RecordMapping
+from pgwire.types.rows import RowDecoder
 
 UTC = timezone.utc
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pgwire.record import Record, RecordMapping
+from pgwire.types.record import Record, RecordMapping
 
 
 def make(names: list[str], values: tuple[Any, ...], cls: type[Record] = Record) -> Record:

@@ -84,10 +84,8 @@ from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
-from . import sqltext, sync
-from .engine.protocol import Column as _WireColumn
-from .engine.protocol import StatementResult
-from .exceptions import (
+from .. import sync
+from ..exceptions import (
     DatabaseError,
     DataError,
     Error,
@@ -100,7 +98,10 @@ from .exceptions import (
     ProgrammingError,
     Warning,
 )
-from .types import TypeRegistry, oids
+from ..flows import sqltext
+from ..protocol.engine import Column as _WireColumn
+from ..protocol.engine import StatementResult
+from ..types import TypeRegistry, oids
 
 __all__ = [
     "BINARY",

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from ..exceptions import InterfaceError
+
 # PostgreSQL's identifier characters: letters, digits, _, $ and any non-ASCII
 # character.  A quote or $ right after one of them belongs to the identifier
 # (int4'1' is a typed literal, a$b$ is one name), not to a new token.
@@ -99,3 +101,12 @@ def first_keyword(sql: str) -> str:
         pos = _LEADING.match(sql, pos).end()  # type: ignore[union-attr]
     match = _WORD.match(sql, pos)
     return match.group().upper() if match else ""
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier (a channel name, a table name) for the server."""
+    if not isinstance(name, str) or not name:
+        raise InterfaceError(f"expected a non-empty identifier, got {name!r}")
+    if "\x00" in name:
+        raise InterfaceError("an identifier cannot contain NUL characters")
+    return '"' + name.replace('"', '""') + '"'

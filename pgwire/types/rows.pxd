@@ -2,7 +2,7 @@
 cimport cython
 
 from pgwire._bytes cimport read_int16, read_int32
-from pgwire.record cimport Record
+from pgwire.types.record cimport Record
 from pgwire.types.binary cimport (
     decode_bool,
     decode_bytea,

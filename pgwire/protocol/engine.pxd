@@ -3,7 +3,7 @@
 # and extend them); only their hot methods get typed locals, in protocol.py.
 cimport cython
 
-from pgwire.engine.wire cimport BodyReader, MessageReader
+from pgwire.protocol.wire cimport BodyReader, MessageReader
 
 cdef int _DATA_ROW, _AUTHENTICATION, _BACKEND_KEY_DATA, _BIND_COMPLETE, _CLOSE_COMPLETE
 cdef int _COMMAND_COMPLETE, _COPY_BOTH_RESPONSE, _COPY_DATA, _COPY_DONE, _COPY_IN_RESPONSE

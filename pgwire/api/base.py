@@ -14,12 +14,13 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .connect_params import ConnectParams, build_params
-from .engine.protocol import Column, Engine, Notification, StatementResult, TransactionStatus
-from .exceptions import InterfaceError, PostgresLogMessage
-from .record import Record
-from .session import Flow, PreparedState, Session
-from .types import TypeRegistry, default_registry
+from ..conninfo.params import ConnectParams, build_params
+from ..exceptions import InterfaceError, PostgresLogMessage
+from ..flows.sqltext import quote_ident
+from ..flows.statements import Flow, PreparedState, Session
+from ..protocol.engine import Column, Engine, Notification, StatementResult, TransactionStatus
+from ..types import TypeRegistry, default_registry
+from ..types.record import Record
 
 
 class ServerVersion(NamedTuple):
@@ -159,36 +160,6 @@ def prepare_connect(
                        record_class=record_class)
 
     return params, make_session
-
-
-def detect_pooler_flow(session: Session) -> Flow[bool]:
-    """True when a connection pooler sits between us and the server.
-
-    A pooler answers the startup itself: the BackendKeyData it sends is its
-    own, so the process id there differs from the server's
-    ``pg_backend_pid()``.  Newer pgbouncers also report ``pgbouncer.*``
-    parameters.
-    """
-    engine = session.engine
-    if any(name.startswith("pgbouncer") for name in engine.parameters):
-        return True
-    if engine.backend_pid is None:
-        return True
-    op = yield from session.simple_query_flow("SELECT pg_backend_pid()")
-    try:
-        server_pid = int(op.results[0].rows[0][0])
-    except (IndexError, TypeError, ValueError):
-        return True
-    return server_pid != engine.backend_pid
-
-
-def quote_ident(name: str) -> str:
-    """Quote an SQL identifier (a channel name, a table name) for the server."""
-    if not isinstance(name, str) or not name:
-        raise InterfaceError(f"expected a non-empty identifier, got {name!r}")
-    if "\x00" in name:
-        raise InterfaceError("an identifier cannot contain NUL characters")
-    return '"' + name.replace('"', '""') + '"'
 
 
 _log = logging.getLogger("pgwire")

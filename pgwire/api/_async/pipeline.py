@@ -29,11 +29,11 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .base import check_record_class, rows_of
-from .engine.protocol import StatementResult
-from .exceptions import InterfaceError, PipelineAbortedError
-from .record import Record
-from .sqltext import first_keyword
+from ...exceptions import InterfaceError, PipelineAbortedError
+from ...flows.sqltext import first_keyword
+from ...protocol.engine import StatementResult
+from ...types.record import Record
+from ..base import check_record_class, rows_of
 
 if TYPE_CHECKING:
     from .connection import Connection

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from .base import ISOLATION_LEVELS, TransactionBase, TransactionState
+from ..base import ISOLATION_LEVELS, TransactionBase, TransactionState
 
 __all__ = ["ISOLATION_LEVELS", "Transaction", "TransactionState"]
 

@@ -5,7 +5,7 @@ returns.  It knows nothing of Python value codecs either: row decoders and
 encoded parameters come from the layers above.
 """
 
-from .protocol import (
+from .engine import (
     Column,
     Engine,
     EngineState,

@@ -32,17 +32,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from .engine import wire
-from .engine.protocol import (
-    Column,
-    Engine,
-    Extended,
-    Operation,
-    SimpleQuery,
-    StatementResult,
-    TransactionStatus,
-)
-from .exceptions import (
+from ..exceptions import (
     DataError,
     InterfaceError,
     InvalidCachedStatementError,
@@ -51,10 +41,20 @@ from .exceptions import (
     PostgresError,
     ProtocolError,
 )
-from .record import Record, RecordMapping
-from .rows import RowDecoder
+from ..protocol import wire
+from ..protocol.engine import (
+    Column,
+    Engine,
+    Extended,
+    Operation,
+    SimpleQuery,
+    StatementResult,
+    TransactionStatus,
+)
+from ..types import TypeRegistry
+from ..types.record import Record, RecordMapping
+from ..types.rows import RowDecoder
 from .sqltext import replace_numbered_params
-from .types import TypeRegistry
 
 T = TypeVar("T")
 Flow = Generator[Operation, Operation, T]

@@ -18,10 +18,9 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .exceptions import ProtocolError
-from .record import Record
-from .types import binary, default_registry
-from .types.binary import (
+from ..exceptions import ProtocolError
+from . import binary
+from .binary import (
     decode_bool,
     decode_bytea,
     decode_char,
@@ -41,14 +40,16 @@ from .types.binary import (
     decode_timetz,
     decode_uuid,
 )
+from .record import Record
+from .registry import default_registry
 
 try:
     import cython
 except ModuleNotFoundError:  # pure Python without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from .. import _cython_shim as cython  # type: ignore[no-redef]
 
 if not cython.compiled:
-    from ._bytes import read_int16, read_int32
+    from .._bytes import read_int16, read_int32
 
     def untrack(obj: object) -> None:
         """Compiled, this is PyObject_GC_UnTrack (rows.pxd); Python has no equivalent."""

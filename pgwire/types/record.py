@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 try:
     import cython
 except ModuleNotFoundError:  # pure Python without Cython installed
-    from . import _cython_shim as cython  # type: ignore[no-redef]
+    from .. import _cython_shim as cython  # type: ignore[no-redef]
 
 __all__ = ["Record", "RecordMapping"]
 

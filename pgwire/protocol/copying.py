@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from ..exceptions import ProtocolError, exception_from_fields
 from . import wire
-from .protocol import Engine, Operation, parse_fields
+from .engine import Engine, Operation, parse_fields
 from .wire import BodyReader
 
 

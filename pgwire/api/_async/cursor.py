@@ -15,10 +15,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import check_record_class
-from .engine.protocol import StatementResult
-from .exceptions import InterfaceError
-from .record import Record
+from ...exceptions import InterfaceError
+from ...protocol.engine import StatementResult
+from ...types.record import Record
+from ..base import check_record_class
 
 if TYPE_CHECKING:
     from .connection import Connection

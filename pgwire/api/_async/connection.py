@@ -15,29 +15,29 @@ import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from . import copy as copy_mod
-from .base import (
+from ...conninfo.params import ConnectParams
+from ...drivers.aio import AsyncioDriver, open_driver, send_cancel_request
+from ...exceptions import ConnectionDoesNotExistError, InterfaceError
+from ...flows import copy as copy_mod
+from ...flows.connect import detect_pooler_flow
+from ...flows.statements import Flow, PreparedState
+from ...protocol import wire
+from ...protocol.copying import CopyIn, CopyOut
+from ...protocol.engine import StatementResult
+from ...types import TypeRegistry
+from ...types.record import Record
+from ..base import (
     ConnectionBase,
     PreparedStatementBase,
     ServerVersion,
     _log,
     check_record_class,
-    detect_pooler_flow,
     prepare_connect,
     rows_of,
 )
-from .connect_params import ConnectParams
 from .cursor import CursorFactory
-from .drivers.aio import AsyncioDriver, open_driver, send_cancel_request
-from .engine import wire
-from .engine.copy import CopyIn, CopyOut
-from .engine.protocol import StatementResult
-from .exceptions import ConnectionDoesNotExistError, InterfaceError
 from .pipeline import Pipeline
-from .record import Record
-from .session import Flow, PreparedState
 from .transaction import Transaction
-from .types import TypeRegistry
 
 __all__ = ["Connection", "ServerVersion", "connect", "PreparedStatement"]
 

@@ -16,9 +16,9 @@ import struct
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from .base import quote_ident
-from .exceptions import DataError, InterfaceError
-from .session import Flow, Session
+from ..exceptions import DataError, InterfaceError
+from .sqltext import quote_ident
+from .statements import Flow, Session
 
 CHUNK_SIZE = 512 * 1024
 
