@@ -12,10 +12,13 @@ The blocking API has the same methods: ``pgwire.connect_sync(...)``.  A PEP
 
 from . import exceptions
 from ._build import compiled as compiled  # True when the Cython build is loaded
-from .api._async.connection import Connection, PreparedStatement, ServerVersion, connect
+from .api._async.connection import Connection, PreparedStatement, connect
 from .api._async.cursor import Cursor
+from .api._async.pipeline import Pipeline
 from .api._async.transaction import Transaction
 from .api._sync.connection import connect as connect_sync
+from .api.info import ServerVersion
+from .api.results import Result
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exception_names
 from .types import TypeRegistry
@@ -26,8 +29,10 @@ __version__ = "0.1.0"
 __all__ = [
     "Connection",
     "Cursor",
+    "Pipeline",
     "PreparedStatement",
     "Record",
+    "Result",
     "ServerVersion",
     "Transaction",
     "TypeRegistry",

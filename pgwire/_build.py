@@ -58,7 +58,9 @@ COMPILED_MODULES: tuple[str, ...] = (
     "pgwire.types.record",
     "pgwire.types.rows",
     "pgwire.protocol.wire",
+    "pgwire.protocol.messages",
     "pgwire.protocol.engine",
+    "pgwire.protocol.operations",
 )
 
 _ENV = "PGWIRE_NO_EXTENSIONS"

@@ -4,13 +4,18 @@ The same classes and methods as the asyncio API, each call blocking until
 done; see :mod:`pgwire.api`.
 """
 
-from .api._sync.connection import (
-    Connection,
-    Cursor,
-    Pipeline,
-    PreparedStatement,
-    Transaction,
-    connect,
-)
+from .api._sync.connection import Connection, PreparedStatement, connect
+from .api._sync.cursor import Cursor
+from .api._sync.pipeline import Pipeline
+from .api._sync.transaction import Transaction
+from .api.flavours import PendingResult
 
-__all__ = ["Connection", "Cursor", "Pipeline", "PreparedStatement", "Transaction", "connect"]
+__all__ = [
+    "Connection",
+    "Cursor",
+    "PendingResult",
+    "Pipeline",
+    "PreparedStatement",
+    "Transaction",
+    "connect",
+]

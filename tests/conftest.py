@@ -80,7 +80,7 @@ def connect_kwargs(cluster: TemporaryCluster) -> dict[str, Any]:
 # adapters of the blocking objects (``async with conn.transaction():`` runs
 # the blocking ``Transaction.__enter__/__exit__``).  Concurrent awaits
 # (``asyncio.gather``, ``ensure_future``) thus become threads sharing one
-# blocking connection.  Everything else (``_session``, ``_driver``,
+# blocking connection.  Everything else (``_session``, ``_runner``,
 # ``get_server_pid()``, ``is_closed()``, ``is_in_transaction()``,
 # ``get_settings()``, ``type_registry``, ``terminate()``...) passes straight
 # through.  ``api.unwrap(obj)`` gives the blocking object behind an adapter.

@@ -79,7 +79,7 @@ def _message_types(data: bytes) -> list[str]:
 def _record_writes(conn: Any) -> Iterator[list[list[str]]]:
     """Record the message types of every write on ``conn``'s transport (asyncio) or
     socket (blocking: each ``_send_all`` call writes what the engine had to send)."""
-    driver = conn._driver
+    driver = conn._runner.driver
     writes: list[list[str]] = []
     if isinstance(driver, BlockingDriver):
         send_all: Callable[..., None] = driver._send_all

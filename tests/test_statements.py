@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 import pgwire
-from pgwire.drivers.blocking import BlockingDriver
 
 LIST_STATEMENTS = (
     "SELECT name, statement, from_sql FROM pg_prepared_statements ORDER BY name"
@@ -65,17 +64,16 @@ def _cached_names(conn: Any) -> set[str]:
 def _count_round_trips(conn: Any) -> list[Any]:
     """Record every operation (one write, one wait) the driver submits from now on."""
     submitted: list[Any] = []
-    driver = conn._driver
-    # The asyncio driver submits an operation and waits for its future; the
-    # blocking driver runs it (sends, then reads until it is done).
-    method = "run" if isinstance(driver, BlockingDriver) else "submit"
-    original = getattr(driver, method)
+    driver = conn._runner.driver
+    # Both drivers send every operation of a flow through _start (one
+    # write), then wait for it.
+    original = driver._start
 
     def submit(op: Any, *args: Any) -> Any:
         submitted.append(op)
         return original(op, *args)
 
-    setattr(driver, method, submit)
+    driver._start = submit
     return submitted
 
 

@@ -296,7 +296,7 @@ def test_file_descriptors_above_1024(cluster: TemporaryCluster) -> None:
     filler = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
     try:
         with pgwire.connect_sync(**cluster.connect_kwargs(), ssl="require") as conn:
-            assert conn._driver.sock.fileno() > 1024
+            assert conn._runner.driver.sock.fileno() > 1024
             assert conn.fetchval("SELECT $1::int", 7) == 7
             assert len(conn.fetch("SELECT repeat('x', 1000) FROM generate_series(1, 2000)")) == 2000
             with pytest.raises(TimeoutError):

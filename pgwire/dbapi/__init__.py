@@ -79,12 +79,13 @@ import datetime as _dt
 import functools
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
 from .. import sync
+from ..api.results import Result
 from ..exceptions import (
     DatabaseError,
     DataError,
@@ -99,9 +100,9 @@ from ..exceptions import (
     Warning,
 )
 from ..flows import sqltext
-from ..protocol.engine import Column as _WireColumn
-from ..protocol.engine import StatementResult
-from ..types import TypeRegistry, oids
+from ..protocol.messages import Column as _WireColumn
+from ..types import oids
+from ..types.record import record_values
 
 __all__ = [
     "BINARY",
@@ -425,7 +426,7 @@ class _ResultSet:
 
     __slots__ = ("columns", "rows", "rowcount", "status", "_description")
 
-    def __init__(self, columns: list[_WireColumn] | None, rows: list[tuple[Any, ...]],
+    def __init__(self, columns: Sequence[_WireColumn] | None, rows: list[tuple[Any, ...]],
                  status: str | None) -> None:
         self.columns = columns
         self.rows = rows
@@ -450,22 +451,10 @@ class _ResultSet:
         return self._description
 
 
-def _from_extended(result: StatementResult) -> _ResultSet:
+def _result_set(result: Result) -> _ResultSet:
     # A Record keeps its values in a tuple: the row itself, shared, no copy.
-    return _ResultSet(result.columns, [record._values for record in result.rows], result.status)
-
-
-def _from_simple(result: StatementResult, registry: TypeRegistry) -> _ResultSet:
-    columns = result.columns
-    rows: list[tuple[Any, ...]] = []
-    if columns is not None and result.rows:
-        decoders = [registry.text_decoder(column.type_oid) for column in columns]
-        for raw in result.rows:
-            rows.append(tuple([
-                None if value is None else decode(value)
-                for decode, value in zip(decoders, raw)
-            ]))
-    return _ResultSet(columns, rows, result.status)
+    return _ResultSet(result.columns, [record_values(record) for record in result.rows],
+                      result.status)
 
 
 # ---------------------------------------------------------------------------
@@ -607,7 +596,10 @@ class Connection:
             raise InterfaceError("the connection is closed")
 
     def _standard_strings(self) -> bool:
-        return self._conn._engine.parameters.get("standard_conforming_strings", "on") == "on"
+        settings = self._conn.get_settings()
+        if "standard_conforming_strings" not in settings:
+            return True
+        return settings.standard_conforming_strings == "on"
 
     def _before_statement(self) -> None:
         """Check the connection can run a statement; open the implicit transaction.
@@ -627,7 +619,8 @@ class Connection:
     def cursor(self) -> Cursor:
         """A new cursor on this connection."""
         self._check_open()
-        return Cursor(self)
+        return Cursor(self, _CursorSupport(self._conn, self._lock, self._standard_strings,
+                                           self._before_statement))
 
     def commit(self) -> None:
         """Commit the open transaction, if any.
@@ -797,19 +790,29 @@ class Connection:
             self._check_open()
             # A catalog read: no implicit BEGIN, the transaction state is
             # left as it was.
-            result = self._conn._execute_result(
+            rows = self._conn.fetch(
                 "SELECT gid, prepared, owner::text, database::text FROM pg_prepared_xacts "
-                "WHERE database = current_database() ORDER BY prepared, gid",
-                (),
+                "WHERE database = current_database() ORDER BY prepared, gid"
             )
         return [
             Xid._from_gid(gid, prepared=prepared, owner=owner, database=database)
-            for gid, prepared, owner, database in result.rows
+            for gid, prepared, owner, database in rows
         ]
 
 
 # ---------------------------------------------------------------------------
 # Cursor
+
+
+class _CursorSupport(NamedTuple):
+    """What a connection hands each of its cursors: the blocking connection
+    to run statements on, the lock that keeps an implicit BEGIN and its
+    statement together, and the connection's checks."""
+
+    conn: sync.Connection
+    lock: threading.RLock
+    standard_strings: Callable[[], bool]
+    before_statement: Callable[[], None]
 
 
 class Cursor:
@@ -818,8 +821,9 @@ class Cursor:
     #: Default number of rows for fetchmany().
     arraysize: int
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, support: _CursorSupport) -> None:
         self._connection = connection
+        self._support = support
         self.arraysize = 1
         self._closed = False
         self._sets: list[_ResultSet] = []
@@ -907,11 +911,11 @@ class Cursor:
         self._check_open()
         if not isinstance(operation, str):
             raise ProgrammingError(f"the query must be a str, got {type(operation).__name__}")
-        conn = self._connection
-        with conn._lock:
+        support = self._support
+        with support.lock:
             self._reset()
             self._query = operation
-            standard = conn._standard_strings()
+            standard = support.standard_strings()
             script = False
             args: tuple[Any, ...] = ()
             if parameters is None:
@@ -921,13 +925,13 @@ class Cursor:
                 converted = convert_query(operation, standard)
                 args = converted.bind(parameters)
                 sql = self._query = converted.sql
-            conn._before_statement()
+            support.before_statement()
             if script:
-                registry = conn._conn.type_registry
-                sets = [_from_simple(r, registry) for r in conn._conn._script_results(sql)]
+                # The simple protocol: several statements, each a result set.
+                results = support.conn.query_script(sql)
             else:
-                sets = [_from_extended(conn._conn._execute_result(sql, args))]
-        self._show(sets)
+                results = [support.conn.query(sql, *args)]
+        self._show([_result_set(result) for result in results])
         return self
 
     def executemany(self, operation: str,
@@ -940,19 +944,19 @@ class Cursor:
         self._check_open()
         if not isinstance(operation, str):
             raise ProgrammingError(f"the query must be a str, got {type(operation).__name__}")
-        conn = self._connection
-        with conn._lock:
+        support = self._support
+        with support.lock:
             self._reset()
-            converted = convert_query(operation, conn._standard_strings())
+            converted = convert_query(operation, support.standard_strings())
             self._query = converted.sql
             # Bound lazily, as the batch is built: a bad parameter set
             # raises before anything of the batch is sent.
             args = (converted.bind(parameters) for parameters in seq_of_parameters)
-            conn._before_statement()
-            results = conn._conn._executemany_results(converted.sql, args)
+            support.before_statement()
+            results = support.conn.query_many(converted.sql, args)
         total = 0
         for result in results:
-            count = result.row_count
+            count = result.rowcount
             if count is None:
                 total = -1
                 break
@@ -984,13 +988,13 @@ class Cursor:
             args = tuple(parameters)
             arguments = ", ".join(f"${index}" for index in range(1, len(args) + 1))
         sql = f"SELECT * FROM {procname}({arguments})"
-        conn = self._connection
-        with conn._lock:
+        support = self._support
+        with support.lock:
             self._reset()
             self._query = sql
-            conn._before_statement()
-            result = conn._conn._execute_result(sql, args)
-        self._show([_from_extended(result)])
+            support.before_statement()
+            result = support.conn.query(sql, *args)
+        self._show([_result_set(result)])
         return parameters
 
     def nextset(self) -> bool | None:

@@ -1,52 +1,80 @@
-"""The asyncio driver: moves bytes between a transport and the engine.
+"""The asyncio driver: fulfils the flows' requests with an event loop.
 
-An ``asyncio.Protocol`` (callbacks, not streams, for speed) that feeds the
-sans-I/O engine, writes what it returns and resolves one future per
-operation.  Flows from :mod:`pgwire.session` run here by awaiting each
-operation they yield.  Connecting (Unix socket or TCP, SSL negotiation),
-cancel requests and timeouts live here too: they are the parts that wait.
+An ``asyncio.Protocol`` (callbacks, not streams, for speed) feeds received
+bytes to the sans-I/O engine, writes what it returns and resolves one future
+per awaited operation.  :meth:`AsyncioDriver.run_flow` runs any flow of
+:mod:`pgwire.flows`: each request it yields (see
+:mod:`pgwire.flows.requests`) is fulfilled here by waiting -- for a
+connection, for bytes, for an operation, for the user's coroutine -- and
+nothing else: what to send and what it means is the flows' business.
+
+Timeouts are deadlines on the loop's clock (:meth:`AsyncioDriver.deadline`);
+a wait past its deadline raises ``TimeoutError`` into the flow.  A task
+cancelled while it waits gets its ``CancelledError`` the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
-from collections import deque
-from collections.abc import Callable
+import sys
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from ..conninfo.params import ConnectParams
 from ..exceptions import ConnectionDoesNotExistError, InterfaceError
-from ..flows.statements import Flow, Session
-from ..protocol import wire
-from ..protocol.engine import Engine, EngineState, Operation, Startup
+from ..flows.requests import (
+    Call,
+    Close,
+    Deadline,
+    Events,
+    Flow,
+    Flush,
+    Open,
+    Progress,
+    Read,
+    Start,
+    StartTLS,
+    Wait,
+    Write,
+)
+from ..protocol.engine import Engine, EngineState, Operation, StreamingOperation
 
 T = TypeVar("T")
 
+if sys.version_info >= (3, 11):
+    TimeoutError_ = TimeoutError
+else:  # asyncio's own class before 3.11: raise one that both names catch
 
-class AsyncioDriver(asyncio.Protocol):
-    """One server connection driven by asyncio callbacks."""
+    class TimeoutError_(asyncio.TimeoutError, TimeoutError):  # type: ignore[misc]  # noqa: N801
+        pass
 
-    def __init__(self, session: Session, loop: asyncio.AbstractEventLoop) -> None:
-        self.session = session
-        self.engine: Engine = session.engine
-        self.loop = loop
-        self.transport: asyncio.Transport | None = None
-        self._waiters: deque[asyncio.Future[Operation]] = deque()
-        self._ssl_answer: asyncio.Future[bytes] | None = None
-        self._idle_waiters: list[asyncio.Future[None]] = []
-        self.on_events: Callable[[list[Any]], None] | None = None
-        self.on_lost: Callable[[], None] | None = None
-        self.lost = loop.create_future()
-        self._write_paused = False
-        self._drain_waiters: list[asyncio.Future[None]] = []
 
-    # -- asyncio.Protocol --------------------------------------------------
+# Requests whose wait may never block while data flows: their deadline is
+# checked before they start.
+_STREAMING = frozenset({Write, Progress, Call})
+
+# A streaming operation with this much unread data stops the reading from the
+# socket until the flow has taken it below the low mark.
+_HIGH_WATER = 4 * 1024 * 1024
+_LOW_WATER = 1024 * 1024
+
+
+class _Channel(asyncio.Protocol):
+    """The protocol object of one transport; forwards to its driver until detached.
+
+    A driver opens several transports over its life (one per address tried
+    while connecting); callbacks of a transport it gave up on go nowhere.
+    """
+
+    __slots__ = ("driver", "transport")
+
+    def __init__(self, driver: AsyncioDriver) -> None:
+        self.driver: AsyncioDriver | None = driver
+        self.transport: Any = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Not isinstance(asyncio.Transport): uvloop's transports implement
-        # the interface without subclassing it.
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             # Small request/response messages: Nagle's delay would cost a
@@ -54,253 +82,398 @@ class AsyncioDriver(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
-        if self._ssl_answer is not None:
-            answer, self._ssl_answer = self._ssl_answer, None
-            if not answer.done():
-                answer.set_result(data)
-            return
-        engine = self.engine
-        completed = engine.receive_data(data)
-        out = engine.data_to_send()
-        if out and self.transport is not None:
-            self.transport.write(out)
-        if completed:
-            self._complete(completed)
-        if engine.events:
-            self._deliver_events()
-        if engine.state is EngineState.CLOSED and self.transport is not None:
-            self.transport.close()
+        driver = self.driver
+        if driver is not None:
+            driver._received(data)
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport: connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._ssl_answer is not None and not self._ssl_answer.done():
-            self._ssl_answer.set_exception(
-                ConnectionDoesNotExistError("the server closed the connection during SSL negotiation")
-            )
-        error = None
-        if exc is not None:
-            error = ConnectionDoesNotExistError(f"the connection was lost: {exc}")
-            error.__cause__ = exc
-        completed = self.engine.receive_eof(error)
-        if completed:
-            self._complete(completed)
-        if self.engine.events:
-            self._deliver_events()
-        self._wake_idle()
-        self._wake_drain()
-        if not self.lost.done():
-            self.lost.set_result(None)
-        if self.on_lost is not None:
-            self.on_lost()
+        driver = self.driver
+        if driver is not None:
+            driver._lost(exc)
 
     def pause_writing(self) -> None:
-        self._write_paused = True
+        if self.driver is not None:
+            self.driver._write_paused = True
 
     def resume_writing(self) -> None:
+        driver = self.driver
+        if driver is not None:
+            driver._write_paused = False
+            driver._wake(driver._drain_waiter)
+            driver._drain_waiter = None
+
+
+class AsyncioDriver:
+    """One server connection (and the streams it needs) on an asyncio loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.loop = loop or asyncio.get_running_loop()
+        self.engine: Engine | None = None
+        self.transport: Any = None
+        self._channel: _Channel | None = None
+        self._engine_mode = False
+        self._raw = bytearray()
+        self._raw_eof = False
+        self._raw_waiter: asyncio.Future[None] | None = None
+        self._op_waiters: dict[Operation, asyncio.Future[Operation]] = {}
+        self._progress_op: Operation | None = None
+        self._progress_waiter: asyncio.Future[None] | None = None
+        self._stream_op: StreamingOperation | None = None
+        self._read_paused = False
+        self._event_waiter: asyncio.Future[None] | None = None
         self._write_paused = False
-        self._wake_drain()
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._closed_waiter: asyncio.Future[None] | None = None
+        self.on_events: Callable[[list[Any]], None] | None = None
+        self.on_lost: Callable[[], None] | None = None
 
-    def _wake_drain(self) -> None:
-        waiters, self._drain_waiters = self._drain_waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+    # -- clock and state ----------------------------------------------------
 
-    def write_raw(self, data: bytes) -> None:
-        """Send bytes that are not an operation's messages (COPY data)."""
-        if self.transport is None or self.transport.is_closing():
-            raise ConnectionDoesNotExistError("the connection is closed") from self.engine.close_error
-        self.transport.write(data)
-
-    async def drain(self) -> None:
-        """Wait while the transport's write buffer is above its high-water mark."""
-        if self._write_paused and not self.is_closed():
-            waiter: asyncio.Future[None] = self.loop.create_future()
-            self._drain_waiters.append(waiter)
-            await waiter
-
-    def _complete(self, completed: list[Operation]) -> None:
-        waiters = self._waiters
-        for op in completed:
-            waiter = waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(op)
-        if not waiters:
-            self._wake_idle()
-
-    def _deliver_events(self) -> None:
-        events = self.engine.events
-        self.engine.events = []
-        if self.on_events is not None:
-            self.on_events(events)
-
-    def _wake_idle(self) -> None:
-        waiters, self._idle_waiters = self._idle_waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-
-    # -- running operations ------------------------------------------------
+    def deadline(self, timeout: float | None) -> float | None:
+        """The loop time ``timeout`` seconds from now (None: no deadline)."""
+        return None if timeout is None else self.loop.time() + timeout
 
     @property
     def busy(self) -> bool:
-        return bool(self._waiters)
+        return self.engine is not None and self.engine.busy
 
     def is_closed(self) -> bool:
-        return self.engine.state is EngineState.CLOSED or self.transport is None or (
-            self.transport.is_closing()
+        engine = self.engine
+        transport = self.transport
+        return (
+            engine is None or engine.state is EngineState.CLOSED
+            or transport is None or transport.is_closing()
         )
 
-    def submit(self, op: Operation) -> asyncio.Future[Operation]:
-        if self.transport is None or self.transport.is_closing():
-            raise ConnectionDoesNotExistError("the connection is closed") from self.engine.close_error
-        self.engine.send(op)
-        self.transport.write(self.engine.data_to_send())
-        waiter: asyncio.Future[Operation] = self.loop.create_future()
-        self._waiters.append(waiter)
-        return waiter
+    def spawn(self) -> AsyncioDriver:
+        """A new driver on the same loop, for a stream of its own (a cancel request)."""
+        return AsyncioDriver(self.loop)
 
-    async def run(self, op: Operation) -> Operation:
-        return await self.submit(op)
+    def abort(self) -> None:
+        """Drop the connection at once (no Terminate, nothing awaited)."""
+        if self.transport is not None:
+            self.transport.abort()
 
-    async def run_flow(self, flow: Flow[T]) -> T:
+    # -- running flows ------------------------------------------------------
+
+    async def run_flow(self, flow: Flow[T], deadline: float | None = None) -> T:
+        """Run ``flow`` to its end, fulfilling each request; return its result.
+
+        ``deadline`` (loop time) bounds every wait of the flow; a flow's own
+        :class:`~pgwire.flows.requests.Deadline` can only shorten it.
+        """
+        limit = deadline
+        result: Any = None
         try:
-            op = next(flow)
+            request = flow.send(None)
             while True:
-                done = await self.submit(op)
-                op = flow.send(done)
+                try:
+                    if isinstance(request, Operation):
+                        result = await self._run_op(request, limit)
+                    elif type(request) is Deadline:
+                        seconds = request.seconds
+                        if seconds is None:
+                            limit = deadline
+                        else:
+                            limit = self.loop.time() + seconds
+                            if deadline is not None and deadline < limit:
+                                limit = deadline
+                        result = None
+                    else:
+                        result = await self._fulfil(request, limit)
+                except BaseException as exc:
+                    # The flow decides: handle it (a refused address, a
+                    # failed source) or let it through.
+                    request = flow.throw(exc)
+                    continue
+                request = flow.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
         finally:
             flow.close()
 
-    async def wait_idle(self) -> None:
-        """Wait until every submitted operation has completed."""
-        if not self._waiters:
+    async def _run_op(self, op: Operation, limit: float | None) -> Operation:
+        self._start(op)
+        return await self._wait_op(op, limit)
+
+    def _start(self, op: Operation) -> None:
+        engine = self.engine
+        transport = self.transport
+        if engine is None or transport is None or transport.is_closing():
+            raise ConnectionDoesNotExistError("the connection is closed") from (
+                engine.close_error if engine is not None else None
+            )
+        if not self._engine_mode:
+            self._engine_mode = True
+            if self._raw:  # bytes that arrived before the session started
+                data, self._raw = bytes(self._raw), bytearray()
+                self._received(data)
+        engine.send(op)
+        transport.write(engine.data_to_send())
+
+    async def _wait_op(self, op: Operation, limit: float | None) -> Operation:
+        if op.done:
+            return op
+        waiter: asyncio.Future[Operation] = self.loop.create_future()
+        self._op_waiters[op] = waiter
+        try:
+            if limit is None:
+                return await waiter
+            return await self._until(waiter, limit)
+        finally:
+            self._op_waiters.pop(op, None)
+
+    async def _until(self, waiter: asyncio.Future[Any], limit: float) -> Any:
+        """Await ``waiter`` until loop time ``limit``; then TimeoutError."""
+        handle = self.loop.call_at(limit, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            handle.cancel()
+
+    async def _fulfil(self, request: Any, limit: float | None) -> Any:
+        kind = type(request)
+        if limit is not None and kind in _STREAMING and self.loop.time() >= limit:
+            # Data that keeps arriving (or a source that never waits) must
+            # not keep a call going past its deadline.
+            raise TimeoutError_()
+        if kind is Write:
+            return await self._write(request.data, limit)
+        if kind is Progress:
+            return await self._progress(request.op, limit)
+        if kind is Call:
+            result = request.function(*request.args)
+            if inspect.isawaitable(result):
+                result = await self._await(result, limit)
+            return result
+        if kind is Start:
+            self._start(request.op)
+            return None
+        if kind is Wait:
+            return await self._wait_op(request.op, limit)
+        if kind is Flush:
+            if self.engine is not None and self.transport is not None:
+                out = self.engine.data_to_send()
+                if out and not self.transport.is_closing():
+                    self.transport.write(out)
+            return None
+        if kind is Read:
+            return await self._read(limit)
+        if kind is Events:
+            return await self._events(limit)
+        if kind is Open:
+            return await self._open(request, limit)
+        if kind is StartTLS:
+            return await self._start_tls(request, limit)
+        if kind is Close:
+            return await self._close(limit)
+        raise InterfaceError(f"a flow asked for something no driver does: {request!r}")
+
+    async def _await(self, awaitable: Awaitable[Any], limit: float | None) -> Any:
+        if limit is None:
+            return await awaitable
+        remaining = limit - self.loop.time()
+        try:
+            return await asyncio.wait_for(awaitable, max(remaining, 0))
+        except asyncio.TimeoutError:
+            raise TimeoutError_() from None
+
+    # -- connecting -----------------------------------------------------------
+
+    async def _open(self, request: Open, limit: float | None) -> None:
+        self._detach()
+        channel = _Channel(self)
+        host, port = request.host, request.port
+        if host.startswith("/"):
+            connecting: Awaitable[Any] = self.loop.create_unix_connection(
+                lambda: channel, f"{host}/.s.PGSQL.{port}"
+            )
+        else:
+            connecting = self.loop.create_connection(lambda: channel, host, port)
+        await self._await(connecting, limit)
+        self._channel = channel
+        self.transport = channel.transport
+        self.engine = request.engine
+        self._engine_mode = False
+        self._raw = bytearray()
+        self._raw_eof = False
+        self._closed_waiter = self.loop.create_future()
+
+    async def _start_tls(self, request: StartTLS, limit: float | None) -> None:
+        assert self._channel is not None
+        transport = await self._await(
+            self.loop.start_tls(
+                self.transport, self._channel, request.context,
+                server_hostname=request.server_hostname,
+            ),
+            limit,
+        )
+        if transport is None:
+            raise ConnectionDoesNotExistError("the connection closed while TLS was starting")
+        self.transport = self._channel.transport = transport
+
+    def _detach(self) -> None:
+        """Give up the current transport (a failed connection attempt)."""
+        channel = self._channel
+        if channel is not None:
+            channel.driver = None
+            if channel.transport is not None:
+                channel.transport.abort()
+        self._channel = None
+        self.transport = None
+
+    async def _close(self, limit: float | None) -> None:
+        """Close the stream and wait until the transport has gone."""
+        transport = self.transport
+        if transport is None:
+            return
+        if not transport.is_closing():
+            transport.close()
+        waiter = self._closed_waiter
+        if waiter is not None and not waiter.done():
+            try:
+                await (self._until(waiter, limit) if limit is not None else waiter)
+            except TimeoutError:
+                transport.abort()
+
+    # -- raw bytes and writing ---------------------------------------------------
+
+    async def _read(self, limit: float | None) -> bytes:
+        while not self._raw and not self._raw_eof:
+            waiter: asyncio.Future[None] = self.loop.create_future()
+            self._raw_waiter = waiter
+            try:
+                await (self._until(waiter, limit) if limit is not None else waiter)
+            finally:
+                self._raw_waiter = None
+        data, self._raw = bytes(self._raw), bytearray()
+        return data
+
+    async def _write(self, data: bytes, limit: float | None) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            engine = self.engine
+            raise ConnectionDoesNotExistError("the connection is closed") from (
+                engine.close_error if engine is not None else None
+            )
+        transport.write(data)
+        if self._write_paused and not transport.is_closing():
+            waiter: asyncio.Future[None] = self.loop.create_future()
+            self._drain_waiter = waiter
+            await (self._until(waiter, limit) if limit is not None else waiter)
+        # Let the server's answer be read even when the flow's data source
+        # never awaits (a plain list of records for COPY): a failure stops
+        # the sending early.
+        await asyncio.sleep(0)
+
+    # -- streaming and events --------------------------------------------------------
+
+    async def _progress(self, op: Operation, limit: float | None) -> None:
+        if isinstance(op, StreamingOperation):
+            self._stream_op = op
+            if self._read_paused and op.buffered < _LOW_WATER:
+                self._resume_reading()
+        if op.done or op.progressed():
             return
         waiter: asyncio.Future[None] = self.loop.create_future()
-        self._idle_waiters.append(waiter)
-        await waiter
-
-    # -- connecting ----------------------------------------------------------
-
-    async def negotiate_ssl(self) -> bytes:
-        """Send SSLRequest and return the server's one-byte answer."""
-        assert self.transport is not None
-        self._ssl_answer = self.loop.create_future()
-        self.transport.write(wire.ssl_request())
-        answer = await self._ssl_answer
-        if len(answer) != 1:
-            # Bytes after the answer were not protected by TLS: a
-            # man-in-the-middle could have injected them (CVE-2021-23222).
-            raise InterfaceError("unexpected data after the server's SSL response")
-        return answer
-
-    def close_transport(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
-
-
-async def _open_transport(
-    host: str, port: int, make_protocol: Callable[[], AsyncioDriver], loop: asyncio.AbstractEventLoop
-) -> AsyncioDriver:
-    if host.startswith("/"):
-        _, protocol = await loop.create_unix_connection(
-            make_protocol, f"{host}/.s.PGSQL.{port}"
-        )
-    else:
-        _, protocol = await loop.create_connection(make_protocol, host, port)
-    return protocol
-
-
-async def open_driver(
-    params: ConnectParams,
-    make_session: Callable[[], Session],
-    timeout: float | None,
-) -> AsyncioDriver:
-    """Connect to the first reachable address, negotiate SSL, authenticate."""
-    loop = asyncio.get_running_loop()
-    errors: list[str] = []
-    last_exc: BaseException | None = None
-    for host, port in params.addresses:
+        self._progress_op = op
+        self._progress_waiter = waiter
         try:
-            if timeout is None:
-                return await _connect_one(params, host, port, make_session, loop)
-            return await asyncio.wait_for(
-                _connect_one(params, host, port, make_session, loop), timeout
-            )
-        except asyncio.TimeoutError as exc:
-            errors.append(f"{host}:{port}: timed out after {timeout} s")
-            last_exc = exc
-        except OSError as exc:
-            errors.append(f"{host}:{port}: {exc}")
-            last_exc = exc
-        except ConnectionDoesNotExistError as exc:
-            errors.append(f"{host}:{port}: {exc}")
-            last_exc = exc
-    if len(params.addresses) == 1 and isinstance(last_exc, asyncio.TimeoutError):
-        raise asyncio.TimeoutError(f"connecting to {errors[0]}") from None
-    if len(params.addresses) == 1 and isinstance(last_exc, OSError):
-        raise last_exc
-    raise ConnectionDoesNotExistError(
-        "could not connect to any host: " + "; ".join(errors)
-    ) from last_exc
+            await (self._until(waiter, limit) if limit is not None else waiter)
+        finally:
+            self._progress_op = None
+            self._progress_waiter = None
+
+    async def _events(self, limit: float | None) -> None:
+        waiter: asyncio.Future[None] = self.loop.create_future()
+        self._event_waiter = waiter
+        try:
+            await (self._until(waiter, limit) if limit is not None else waiter)
+        finally:
+            self._event_waiter = None
+
+    def _resume_reading(self) -> None:
+        self._read_paused = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    # -- transport callbacks (through _Channel) -------------------------------------
+
+    def _received(self, data: bytes) -> None:
+        engine = self.engine
+        if not self._engine_mode or engine is None:
+            self._raw += data
+            self._wake(self._raw_waiter)
+            return
+        completed = engine.receive_data(data)
+        out = engine.data_to_send()
+        transport = self.transport
+        if out and transport is not None:
+            transport.write(out)
+        if completed:
+            self._complete(completed)
+        op = self._progress_op
+        if op is not None and (op.done or op.progressed()):
+            self._wake(self._progress_waiter)
+        stream = self._stream_op
+        if stream is not None:
+            if stream.done:
+                self._stream_op = None
+                if self._read_paused:
+                    self._resume_reading()
+            elif stream.buffered > _HIGH_WATER and not self._read_paused and transport:
+                transport.pause_reading()
+                self._read_paused = True
+        if engine.events:
+            self._deliver_events()
+        if engine.state is EngineState.CLOSED and transport is not None:
+            transport.close()
+
+    def _lost(self, exc: Exception | None) -> None:
+        error = None
+        if exc is not None:
+            error = ConnectionDoesNotExistError(f"the connection was lost: {exc}")
+            error.__cause__ = exc
+        self._raw_eof = True
+        self._wake(self._raw_waiter)
+        engine = self.engine
+        if engine is not None:
+            completed = engine.receive_eof(error)
+            if completed:
+                self._complete(completed)
+            if engine.events:
+                self._deliver_events()
+        self._wake(self._progress_waiter)
+        self._wake(self._drain_waiter)
+        self._wake(self._event_waiter)
+        self._wake(self._closed_waiter)
+        if self._engine_mode and self.on_lost is not None:
+            self.on_lost()
+
+    def _complete(self, completed: list[Operation]) -> None:
+        waiters = self._op_waiters
+        for op in completed:
+            waiter = waiters.pop(op, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(op)
+
+    def _deliver_events(self) -> None:
+        assert self.engine is not None
+        events = self.engine.events
+        self.engine.events = []
+        if self.on_events is not None:
+            self.on_events(events)
+        self._wake(self._event_waiter)
+
+    @staticmethod
+    def _wake(waiter: asyncio.Future[None] | None) -> None:
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
 
-async def _connect_one(
-    params: ConnectParams,
-    host: str,
-    port: int,
-    make_session: Callable[[], Session],
-    loop: asyncio.AbstractEventLoop,
-) -> AsyncioDriver:
-    session = make_session()
-    driver = await _open_transport(host, port, lambda: AsyncioDriver(session, loop), loop)
-    try:
-        if not host.startswith("/") and params.sslmode != "disable" and params.ssl_context:
-            answer = await driver.negotiate_ssl()
-            if answer == b"S":
-                assert driver.transport is not None
-                new_transport = await loop.start_tls(
-                    driver.transport,
-                    driver,
-                    params.ssl_context,
-                    server_hostname=host if params.ssl_context.check_hostname else None,
-                )
-                assert new_transport is not None
-                driver.transport = new_transport  # type: ignore[assignment]
-            elif answer == b"N":
-                if params.sslmode in ("require", "verify-ca", "verify-full"):
-                    raise ConnectionDoesNotExistError(
-                        f"the server at {host}:{port} does not support SSL, "
-                        f"but sslmode={params.sslmode} requires it"
-                    )
-            else:
-                raise ConnectionDoesNotExistError(
-                    f"unexpected answer {answer!r} to SSLRequest from {host}:{port}"
-                )
-        op = await driver.run(Startup(params.startup_parameters(), params.password))
-        if op.error is not None:
-            raise op.error
-        return driver
-    except BaseException:
-        driver.close_transport()
-        raise
-
-
-async def send_cancel_request(host: str, port: int, pid: int, secret: int, sslmode: str) -> None:
-    """Ask the server to cancel what the given backend is running.
-
-    The request goes over a new connection (PostgreSQL docs, "Canceling
-    Requests in Progress", section 55.2.7); wait for the server to close it,
-    so the cancel has been delivered before the caller goes on.
-    """
-    if host.startswith("/"):
-        reader, writer = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
-    else:
-        reader, writer = await asyncio.open_connection(host, port)
-    try:
-        writer.write(wire.cancel_request(pid, secret))
-        await writer.drain()
-        await asyncio.wait_for(reader.read(), 10)
-    finally:
-        writer.close()
+def _expire(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError_())

@@ -1,14 +1,18 @@
-"""The blocking driver: the same engine and flows over a plain socket.
+"""The blocking driver: fulfils the flows' requests with a plain socket.
 
 No event loop and no helper thread: the driver writes what the engine
 returns and waits with ``poll`` for the answer, so the blocking API runs
 exactly the protocol flows the asyncio driver runs.  While it writes a large
 request it keeps reading, so a server that answers early (an executemany of
 thousands of rows) can never fill both socket buffers and deadlock.
+
+Timeouts are deadlines on ``time.monotonic()`` (:meth:`BlockingDriver.deadline`);
+a wait past its deadline raises ``TimeoutError`` into the flow.
 """
 
 from __future__ import annotations
 
+import inspect
 import select
 import socket
 import ssl as ssl_module
@@ -16,18 +20,36 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ..conninfo.params import ConnectParams
 from ..exceptions import ConnectionDoesNotExistError, InterfaceError
-from ..flows.statements import Flow, Session
-from ..protocol import wire
-from ..protocol.engine import Engine, EngineState, Operation, Startup
+from ..flows.requests import (
+    Call,
+    Close,
+    Deadline,
+    Events,
+    Flow,
+    Flush,
+    Open,
+    Progress,
+    Read,
+    Start,
+    StartTLS,
+    Wait,
+    Write,
+)
+from ..protocol.engine import Engine, EngineState, Operation
 
 T = TypeVar("T")
 
 _RECV_SIZE = 256 * 1024
 
+# Requests whose wait may never block while data flows: their deadline is
+# checked before they start.
+_STREAMING = frozenset({Write, Progress, Call})
 
-def _wait(sock: socket.socket, write: bool, timeout: float | None) -> tuple[bool, bool]:
+Socket = socket.socket | ssl_module.SSLSocket
+
+
+def _wait(sock: Socket, write: bool, timeout: float | None) -> tuple[bool, bool]:
     """Wait until ``sock`` is readable (or, with ``write``, writable); return
     (readable, writable).  ``poll`` where there is one: ``select`` refuses
     file descriptors above FD_SETSIZE (1024), which busy processes reach."""
@@ -49,32 +71,43 @@ def _wait(sock: socket.socket, write: bool, timeout: float | None) -> tuple[bool
     return readable, write and bool(events & select.POLLOUT or failed)
 
 
-class BlockingDriver:
-    """One server connection driven by blocking socket calls."""
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
-    def __init__(self, session: Session, sock: socket.socket, address: tuple[str, int]) -> None:
-        self.session = session
-        self.engine: Engine = session.engine
-        self.sock: socket.socket | ssl_module.SSLSocket | None = sock
-        self.address = address
+
+class BlockingDriver:
+    """One server connection (and the streams it needs) driven by blocking calls."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.sock: Socket | None = None
+        self._engine_mode = False
+        self._raw = bytearray()
+        self._raw_eof = False
+        self._delivered = 0
         self.on_events: Callable[[list[Any]], None] | None = None
         self.on_lost: Callable[[], None] | None = None
-        self._delivered = 0
-        self._pending = 0
-        sock.setblocking(False)
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    # -- state -------------------------------------------------------------
+    # -- clock and state ----------------------------------------------------
+
+    @staticmethod
+    def deadline(timeout: float | None) -> float | None:
+        """The monotonic time ``timeout`` seconds from now (None: no deadline)."""
+        return None if timeout is None else time.monotonic() + timeout
 
     @property
     def busy(self) -> bool:
-        return self.engine.busy
+        return self.engine is not None and self.engine.busy
 
     def is_closed(self) -> bool:
-        return self.sock is None or self.engine.state is EngineState.CLOSED
+        return self.sock is None or self.engine is None or self.engine.state is EngineState.CLOSED
 
-    def close(self) -> None:
+    def spawn(self) -> BlockingDriver:
+        """A new driver, for a stream of its own (a cancel request)."""
+        return BlockingDriver()
+
+    def abort(self) -> None:
+        """Close the socket at once; safe from another thread."""
         sock, self.sock = self.sock, None
         if sock is not None:
             try:
@@ -88,39 +121,196 @@ class BlockingDriver:
                 sock.close()
             except OSError:
                 pass
-        if self.engine.state is not EngineState.CLOSED:
-            self.engine.receive_eof()
-        if sock is not None and self.on_lost is not None:
+        engine = self.engine
+        if engine is not None and engine.state is not EngineState.CLOSED:
+            engine.receive_eof()
+        if sock is not None and self._engine_mode and self.on_lost is not None:
             self.on_lost()
+
+    # -- running flows ------------------------------------------------------
+
+    def run_flow(self, flow: Flow[T], deadline: float | None = None) -> T:
+        """Run ``flow`` to its end, fulfilling each request; return its result.
+
+        ``deadline`` (monotonic time) bounds every wait of the flow; a flow's
+        own :class:`~pgwire.flows.requests.Deadline` can only shorten it.
+        """
+        limit = deadline
+        result: Any = None
+        try:
+            request = flow.send(None)
+            while True:
+                try:
+                    if isinstance(request, Operation):
+                        self._start(request, limit)
+                        result = self._wait_op(request, limit)
+                    elif type(request) is Deadline:
+                        seconds = request.seconds
+                        if seconds is None:
+                            limit = deadline
+                        else:
+                            limit = time.monotonic() + seconds
+                            if deadline is not None and deadline < limit:
+                                limit = deadline
+                        result = None
+                    else:
+                        result = self._fulfil(request, limit)
+                except BaseException as exc:
+                    request = flow.throw(exc)
+                    continue
+                request = flow.send(result)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()
+
+    def _fulfil(self, request: Any, limit: float | None) -> Any:
+        kind = type(request)
+        if limit is not None and kind in _STREAMING and time.monotonic() >= limit:
+            # Data that keeps arriving (or a source that never waits) must
+            # not keep a call going past its deadline.
+            raise TimeoutError()
+        if kind is Write:
+            self._require_socket()
+            self._send_all(request.data, limit)
+            return None
+        if kind is Progress:
+            op = request.op
+            while not (op.done or op.progressed()):
+                self._receive(limit)
+                self._flush(limit)
+            return None
+        if kind is Call:
+            result = request.function(*request.args)
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise InterfaceError(
+                    f"the blocking API cannot await {request.function!r}: pass plain callables, "
+                    "iterables and file objects"
+                )
+            return result
+        if kind is Start:
+            self._start(request.op, limit)
+            return None
+        if kind is Wait:
+            return self._wait_op(request.op, limit)
+        if kind is Flush:
+            self._flush(None)
+            return None
+        if kind is Read:
+            return self._read(limit)
+        if kind is Events:
+            self._wait_for_events(limit)
+            return None
+        if kind is Open:
+            self._open(request, limit)
+            return None
+        if kind is StartTLS:
+            self._start_tls(request, limit)
+            return None
+        if kind is Close:
+            self.abort()
+            return None
+        raise InterfaceError(f"a flow asked for something no driver does: {request!r}")
+
+    def _start(self, op: Operation, limit: float | None) -> None:
+        self._require_socket()
+        engine = self.engine
+        assert engine is not None
+        if not self._engine_mode:
+            self._engine_mode = True
+            if self._raw:  # bytes that arrived before the session started
+                data, self._raw = bytes(self._raw), bytearray()
+                self._feed(data)
+        elif not engine.busy:
+            # Take in what arrived while idle first (a FATAL message, EOF),
+            # so it is not mistaken for the answer to this request.
+            self._poll()
+        self._require_socket()
+        engine.send(op)
+        self._send_all(engine.data_to_send(), limit)
+
+    def _wait_op(self, op: Operation, limit: float | None) -> Operation:
+        while not op.done:
+            self._receive(limit)
+            self._flush(limit)
+        return op
+
+    def _flush(self, limit: float | None) -> None:
+        """Send what the engine queued while reading (authentication, CopyFail)."""
+        engine = self.engine
+        if engine is not None and self.sock is not None:
+            out = engine.data_to_send()
+            if out:
+                self._send_all(out, limit)
+
+    # -- connecting -----------------------------------------------------------
+
+    def _open(self, request: Open, limit: float | None) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        host, port = request.host, request.port
+        timeout = _remaining(limit)
+        if host.startswith("/"):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(f"{host}/.s.PGSQL.{port}")
+            except BaseException:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection((host, port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        self.sock = sock
+        self.engine = request.engine
+        self._engine_mode = False
+        self._raw = bytearray()
+        self._raw_eof = False
+
+    def _start_tls(self, request: StartTLS, limit: float | None) -> None:
+        sock = self._require_socket()
+        sock.setblocking(True)
+        sock.settimeout(_remaining(limit))
+        wrapped = request.context.wrap_socket(sock, server_hostname=request.server_hostname)
+        wrapped.setblocking(False)
+        self.sock = wrapped
 
     # -- I/O -----------------------------------------------------------------
 
-    def _require_socket(self) -> socket.socket | ssl_module.SSLSocket:
+    def _require_socket(self) -> Socket:
         if self.sock is None:
-            raise ConnectionDoesNotExistError("the connection is closed") from self.engine.close_error
+            engine = self.engine
+            raise ConnectionDoesNotExistError("the connection is closed") from (
+                engine.close_error if engine is not None else None
+            )
         return self.sock
 
+    def _read(self, limit: float | None) -> bytes:
+        while not self._raw and not self._raw_eof:
+            self._receive(limit)
+        data, self._raw = bytes(self._raw), bytearray()
+        return data
+
     def _feed(self, data: bytes) -> list[Operation]:
-        completed = self.engine.receive_data(data)
-        if self.engine.events:
-            events = self.engine.events
-            self.engine.events = []
+        engine = self.engine
+        if not self._engine_mode or engine is None:
+            self._raw += data
+            return []
+        completed = engine.receive_data(data)
+        if engine.events:
+            events = engine.events
+            engine.events = []
             self._delivered += len(events)
             if self.on_events is not None:
                 self.on_events(events)
-        if self.engine.state is EngineState.CLOSED:
-            self.close()
+        if engine.state is EngineState.CLOSED:
+            self.abort()
         return completed
-
-    def wait_for_events(self, deadline: float | None) -> None:
-        """Read until some event (a notification, a notice) was delivered."""
-        before = self._delivered
-        self.poll()  # what has arrived already, even with no time to wait
-        while self._delivered == before and self.sock is not None:
-            try:
-                self._receive(deadline)
-            except TimeoutError:
-                return
 
     def _receive(self, deadline: float | None) -> list[Operation]:
         """Wait for data (up to the deadline) and feed it to the engine."""
@@ -130,8 +320,7 @@ class BlockingDriver:
             raise TimeoutError()
         sock = self._require_socket()
         if not (isinstance(sock, ssl_module.SSLSocket) and sock.pending()):
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not _wait(sock, False, timeout)[0]:
+            if not _wait(sock, False, _remaining(deadline))[0]:
                 raise TimeoutError()
         try:
             data = sock.recv(_RECV_SIZE)
@@ -146,20 +335,22 @@ class BlockingDriver:
         return self._feed(data)
 
     def _lost(self, exc: BaseException | None) -> None:
-        error = None
-        if exc is not None:
-            error = ConnectionDoesNotExistError(f"the connection was lost: {exc}")
-            error.__cause__ = exc
-        self.engine.receive_eof(error)
-        self.close()
+        self._raw_eof = True
+        engine = self.engine
+        if engine is not None and self._engine_mode:
+            error = None
+            if exc is not None:
+                error = ConnectionDoesNotExistError(f"the connection was lost: {exc}")
+                error.__cause__ = exc
+            engine.receive_eof(error)
+        self.abort()
 
     def _send_all(self, data: bytes, deadline: float | None) -> None:
         """Write everything, reading whatever the server sends meanwhile."""
         view = memoryview(data)
         while view:
             sock = self._require_socket()
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            readable, writable = _wait(sock, True, timeout)
+            readable, writable = _wait(sock, True, _remaining(deadline))
             if not readable and not writable:
                 raise TimeoutError()
             if readable:
@@ -177,29 +368,7 @@ class BlockingDriver:
                     return
                 view = view[sent:]
 
-    def start(self, op: Operation, deadline: float | None) -> None:
-        """Send an operation without waiting for its completion."""
-        self._require_socket()
-        if not self.engine.busy:
-            self.poll()
-            self._require_socket()
-        self.engine.send(op)
-        self._send_all(self.engine.data_to_send(), deadline)
-
-    def send_raw(self, data: bytes, deadline: float | None) -> None:
-        """Send bytes that are not an operation's messages (COPY data)."""
-        self._require_socket()
-        self._send_all(data, deadline)
-
-    def wait_until(self, condition: Callable[[], bool], deadline: float | None) -> None:
-        """Read until ``condition()`` holds (or the connection is lost)."""
-        while not condition():
-            self._receive(deadline)
-            out = self.engine.data_to_send()
-            if out and self.sock is not None:
-                self._send_all(out, deadline)
-
-    def poll(self) -> None:
+    def _poll(self) -> None:
         """Take in what the server sent while the connection was idle.
 
         Notices and notifications are delivered; a FATAL error and EOF (the
@@ -216,151 +385,12 @@ class BlockingDriver:
                     return
             self._receive(None)
 
-    def run(self, op: Operation, deadline: float | None = None) -> Operation:
-        """Send one operation and wait until it completes."""
-        self._require_socket()
-        if not self.engine.busy:
-            self.poll()
-            self._require_socket()
-        self.engine.send(op)
-        self._send_all(self.engine.data_to_send(), deadline)
-        while not op.done:
+    def _wait_for_events(self, deadline: float | None) -> None:
+        """Read until some event (a notification, a notice) was delivered."""
+        before = self._delivered
+        self._poll()  # what has arrived already, even with no time to wait
+        while self._delivered == before:
+            if self.sock is None:
+                return  # closed meanwhile: its listeners have been told
             self._receive(deadline)
-            out = self.engine.data_to_send()
-            if out and self.sock is not None:
-                self._send_all(out, deadline)
-        return op
-
-    def run_flow(self, flow: Flow[T], deadline: float | None = None) -> T:
-        try:
-            op = next(flow)
-            while True:
-                done = self.run(op, deadline)
-                op = flow.send(done)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        finally:
-            flow.close()
-
-    def drain(self, deadline: float | None) -> None:
-        """Read until every sent operation has completed."""
-        while self.engine.busy and self.sock is not None:
-            self._receive(deadline)
-            out = self.engine.data_to_send()
-            if out and self.sock is not None:
-                self._send_all(out, deadline)
-
-    def terminate(self) -> None:
-        """Send Terminate (best effort) and close the socket."""
-        sock = self.sock
-        if sock is not None and self.engine.state is not EngineState.CLOSED:
-            try:
-                sock.setblocking(True)
-                sock.settimeout(1.0)
-                sock.sendall(self.engine.terminate())
-            except OSError:
-                pass
-        self.close()
-
-    def send_cancel(self) -> None:
-        """Ask the server to cancel what this backend runs (new connection)."""
-        pid, secret = self.engine.backend_pid, self.engine.backend_secret
-        if pid is None or secret is None:
-            return
-        host, port = self.address
-        sock = _plain_socket(host, port, 10.0)
-        try:
-            sock.sendall(wire.cancel_request(pid, secret))
-            # The server closes the connection once it has handled the request.
-            while sock.recv(64):
-                pass
-        except OSError:
-            pass
-        finally:
-            sock.close()
-
-
-def _plain_socket(host: str, port: int, timeout: float | None) -> socket.socket:
-    if host.startswith("/"):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(f"{host}/.s.PGSQL.{port}")
-        except BaseException:
-            sock.close()
-            raise
-        return sock
-    return socket.create_connection((host, port), timeout=timeout)
-
-
-def _negotiate_ssl(
-    sock: socket.socket, params: ConnectParams, host: str, port: int
-) -> socket.socket | ssl_module.SSLSocket:
-    sock.sendall(wire.ssl_request())
-    answer = sock.recv(1)
-    if answer == b"S":
-        assert params.ssl_context is not None
-        return params.ssl_context.wrap_socket(
-            sock, server_hostname=host if params.ssl_context.check_hostname else None
-        )
-    if answer == b"N":
-        if params.sslmode in ("require", "verify-ca", "verify-full"):
-            raise ConnectionDoesNotExistError(
-                f"the server at {host}:{port} does not support SSL, "
-                f"but sslmode={params.sslmode} requires it"
-            )
-        return sock
-    if not answer:
-        raise ConnectionDoesNotExistError("the server closed the connection during SSL negotiation")
-    raise InterfaceError(f"unexpected answer {answer!r} to SSLRequest from {host}:{port}")
-
-
-def open_blocking(
-    params: ConnectParams, make_session: Callable[[], Session], timeout: float | None
-) -> BlockingDriver:
-    """Connect to the first reachable address, negotiate SSL, authenticate."""
-    errors: list[str] = []
-    last_exc: BaseException | None = None
-    for host, port in params.addresses:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        try:
-            return _connect_one(params, host, port, make_session, timeout, deadline)
-        except TimeoutError as exc:
-            errors.append(f"{host}:{port}: timed out after {timeout} s")
-            last_exc = exc
-        except (OSError, ConnectionDoesNotExistError) as exc:
-            errors.append(f"{host}:{port}: {exc}")
-            last_exc = exc
-    if len(params.addresses) == 1 and isinstance(last_exc, TimeoutError):
-        raise TimeoutError(f"connecting to {errors[0]}") from None
-    if len(params.addresses) == 1 and isinstance(last_exc, OSError):
-        raise last_exc
-    raise ConnectionDoesNotExistError(
-        "could not connect to any host: " + "; ".join(errors)
-    ) from last_exc
-
-
-def _connect_one(
-    params: ConnectParams,
-    host: str,
-    port: int,
-    make_session: Callable[[], Session],
-    timeout: float | None,
-    deadline: float | None,
-) -> BlockingDriver:
-    sock: socket.socket | ssl_module.SSLSocket = _plain_socket(host, port, timeout)
-    try:
-        if not host.startswith("/") and params.sslmode != "disable" and params.ssl_context:
-            sock = _negotiate_ssl(sock, params, host, port)
-        driver = BlockingDriver(make_session(), sock, (host, port))
-    except BaseException:
-        sock.close()
-        raise
-    try:
-        op = driver.run(Startup(params.startup_parameters(), params.password), deadline)
-        if op.error is not None:
-            raise op.error
-        return driver
-    except BaseException:
-        driver.close()
-        raise
+            self._flush(deadline)

@@ -1,32 +1,28 @@
-"""COPY support shared by the asyncio and blocking APIs.
+"""COPY conversations: statements built from asyncpg-style options, data in and out.
 
-Builds COPY statements from asyncpg-style options, looks up (and caches per
-connection) the column types of a target table, and encodes Python records
-into the binary COPY format (PostgreSQL docs, "COPY", "Binary Format"),
-row by row into one buffer handed out in chunks of about 512 KiB, so an
-input of any size is never held in memory whole.  Columns whose type has no
-binary encoder make the whole COPY use the text format instead.
+* :func:`copy_in_flow`: ``COPY ... FROM STDIN`` fed from an iterator of
+  byte chunks (or an asynchronous one, which the driver awaits), aborted
+  with CopyFail when the source fails or the caller gives up;
+* :func:`copy_out_flow`: ``COPY ... TO STDOUT`` handing each piece of data
+  to a writer (whose result the driver awaits when it is awaitable);
+* :func:`records_copy_flow`: what ``copy_records_to_table`` needs first --
+  the target columns' types and the COPY statement.
+
+PostgreSQL docs, "COPY Operations" (section 54.2.6).
 """
 
 from __future__ import annotations
 
-import inspect
-import os
-import struct
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
-from ..exceptions import DataError, InterfaceError
+from ..exceptions import InterfaceError
+from ..protocol import wire
+from ..protocol.operations import CopyIn, CopyOut
+from ..types.copyrows import RecordEncoder
+from .requests import FLUSH, Call, Flow, Progress, Start, Wait, Write
 from .sqltext import quote_ident
-from .statements import Flow, Session
-
-CHUNK_SIZE = 512 * 1024
-
-BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
-BINARY_TRAILER = struct.pack("!h", -1)
-
-_int16 = struct.Struct("!h")
-_int32 = struct.Struct("!i")
+from .statements import Session
 
 _COLUMN_TYPES_SQL = (
     "SELECT a.attname, a.atttypid FROM pg_catalog.pg_attribute a "
@@ -158,144 +154,79 @@ def records_copy_flow(
     if isinstance(columns, str):
         raise InterfaceError("columns must be a sequence of column names, not a str")
     column_types = yield from column_types_flow(session, table, columns)
-    encoder = RecordEncoder(session, column_types)
+    encoder = RecordEncoder(session.registry, column_types)
     sql = copy_in_sql(table, [name for name, _ in column_types],
                       f" WITH (FORMAT {encoder.format})", where)
     return encoder, sql
 
 
-def sync_source_chunks(source: Any) -> Iterator[bytes] | None:
-    """Chunks of a COPY source that can be read without awaiting: a path, a
-    file object with a plain ``read``, bytes, or an iterable of bytes.
-    None for sources that need awaiting (async iterables, async ``read``)."""
-    if is_path(source):
-        return _file_chunks(source)
-    read = getattr(source, "read", None)
-    if read is not None:
-        if inspect.iscoroutinefunction(read):
-            return None
-        return _reader_chunks(read)
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return iter([bytes(source)])
-    if isinstance(source, Iterable) and not isinstance(source, str):
-        return (as_bytes(chunk) for chunk in source)
-    if isinstance(source, AsyncIterable):
-        return None
-    raise InterfaceError(
-        f"COPY source must be a path, a file object or an iterable of bytes, got {source!r}"
-    )
+def copy_in_flow(
+    session: Session, sql: str, chunks: Iterator[bytes] | AsyncIterator[bytes]
+) -> Flow[str]:
+    """Run ``COPY ... FROM STDIN`` with the data of ``chunks``; return the status.
 
-
-def _file_chunks(path: Any) -> Iterator[bytes]:
-    with open(path, "rb") as file:
-        while chunk := file.read(CHUNK_SIZE):
-            yield chunk
-
-
-def _reader_chunks(read: Callable[[int], Any]) -> Iterator[bytes]:
-    while chunk := read(CHUNK_SIZE):
-        yield as_bytes(chunk)
-
-
-def as_bytes(chunk: Any) -> bytes:
-    return chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
-
-
-def output_writer(output: Any) -> Callable[[bytes], Any] | None:
-    """The write function of a COPY output (None for a path: open it first)."""
-    if is_path(output):
-        return None
-    if hasattr(output, "write"):
-        return output.write  # type: ignore[no-any-return]
-    if callable(output):
-        return output  # type: ignore[no-any-return]
-    raise InterfaceError(
-        f"COPY output must be a path, a file object or a callable, got {output!r}"
-    )
-
-
-class RecordEncoder:
-    """Encodes records for COPY FROM STDIN into chunks of about CHUNK_SIZE."""
-
-    def __init__(self, session: Session, column_types: list[tuple[str, int]]) -> None:
-        registry = session.registry
-        self.count = len(column_types)
-        self.names = [name for name, _ in column_types]
-        binary = [registry.binary_encoder(oid) for _, oid in column_types]
-        if all(encoder is not None for encoder in binary):
-            self.format = "binary"
-            self._binary: list[Callable[[Any], bytes]] = binary  # type: ignore[assignment]
-            self._buffer = bytearray(BINARY_HEADER)
-        else:
-            # Some type lacks a binary encoder: the text format works for all.
-            self.format = "text"
-            self._text = [
-                (lambda value, oid=oid: registry.encode_text(oid, value))
-                for _, oid in column_types
-            ]
-            self._buffer = bytearray()
-        self.rows = 0
-
-    def add(self, record: Sequence[Any]) -> bytes | None:
-        """Encode one record; return a chunk when the buffer is full enough."""
-        if len(record) != self.count:
-            raise DataError(
-                f"record {self.rows + 1} has {len(record)} fields, "
-                f"but {self.count} columns are copied"
-            )
-        buffer = self._buffer
-        start = len(buffer)
-        index = 0
-        value: Any = None
-        try:
-            if self.format == "binary":
-                buffer += _int16.pack(self.count)
-                for index, value in enumerate(record):
-                    if value is None:
-                        buffer += b"\xff\xff\xff\xff"
-                    else:
-                        data = self._binary[index](value)
-                        buffer += _int32.pack(len(data))
-                        buffer += data
+    A failure while the data is produced or sent (the source raised, the
+    time ran out, the task was cancelled) sends CopyFail with the reason, so
+    the server rolls the COPY back; for a failure of the source, the flow
+    also waits for the server's answer, so the connection is idle again
+    when the error reaches the caller.
+    """
+    op = CopyIn(sql)
+    yield Start(op)
+    try:
+        yield Progress(op)  # the server is ready for data, or has failed
+        while not op.done:
+            if isinstance(chunks, Iterator):
+                chunk = next(chunks, None)
+                if chunk is None:
+                    break
             else:
-                fields = []
-                for index, value in enumerate(record):
-                    if value is None:
-                        fields.append("\\N")
-                    else:
-                        fields.append(_escape_text(self._text[index](value).decode("utf-8")))
-                buffer += ("\t".join(fields) + "\n").encode("utf-8")
-        except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
-            del buffer[start:]  # the record is not sent half-encoded
-            shown = repr(value)
-            if len(shown) > 60:
-                shown = shown[:57] + "..."
-            raise DataError(
-                f"invalid input in record {self.rows + 1} for column "
-                f"{self.names[index]!r}: {shown} ({exc})"
-            ) from exc
-        self.rows += 1
-        if len(buffer) >= CHUNK_SIZE:
-            chunk = bytes(buffer)
-            buffer.clear()
-            return chunk
-        return None
-
-    def finish(self) -> bytes:
-        """The last chunk, with the binary trailer."""
-        if self.format == "binary":
-            self._buffer += BINARY_TRAILER
-        chunk = bytes(self._buffer)
-        self._buffer.clear()
-        return chunk
+                try:
+                    chunk = yield Call(chunks.__anext__)
+                except StopAsyncIteration:
+                    break
+            if chunk and not op.done:
+                yield Write(wire.copy_data(chunk))
+        if not op.done:
+            yield Write(op.end())
+    except GeneratorExit:
+        raise
+    except BaseException as exc:
+        # Abort with the reason: now if the server waits for data, else as
+        # soon as it does (CopyIn.abort).
+        op.abort(session.engine, f"{type(exc).__name__}: {exc}")
+        yield FLUSH
+        if isinstance(exc, Exception) and not isinstance(exc, TimeoutError):
+            yield Wait(op)
+        raise
+    yield Wait(op)
+    if op.error is not None:
+        raise op.error
+    return op.status or ""
 
 
-_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+def copy_out_flow(sql: str, write: Callable[[bytes], Any]) -> Flow[str]:
+    """Run ``COPY ... TO STDOUT``, handing every piece of data to ``write``.
 
-
-def _escape_text(value: str) -> str:
-    return value.translate(_TEXT_ESCAPES)
-
-
-def is_path(value: Any) -> bool:
-    return isinstance(value, (str, os.PathLike))
+    When ``write`` fails, the rest of the data is read and dropped (the
+    connection stays in step) and its error is raised at the end.
+    """
+    op = CopyOut(sql)
+    yield Start(op)
+    failure: Exception | None = None
+    while True:
+        yield Progress(op)
+        for chunk in op.take():
+            try:
+                yield Call(write, chunk)
+            except Exception as exc:
+                failure = exc
+                op.discard()
+                break
+        if op.done:
+            break
+    if failure is not None:
+        raise failure
+    if op.error is not None:
+        raise op.error
+    return op.status or ""

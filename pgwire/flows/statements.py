@@ -26,121 +26,29 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from ..exceptions import (
     DataError,
     InterfaceError,
     InvalidCachedStatementError,
-    OutdatedSchemaCacheError,
     PipelineAbortedError,
     PostgresError,
     ProtocolError,
 )
 from ..protocol import wire
-from ..protocol.engine import (
-    Column,
-    Engine,
-    Extended,
-    Operation,
-    SimpleQuery,
-    StatementResult,
-    TransactionStatus,
-)
+from ..protocol.engine import Engine, TransactionStatus
+from ..protocol.messages import Column
+from ..protocol.operations import Extended, SimpleQuery, StatementResult
 from ..types import TypeRegistry
-from ..types.record import Record, RecordMapping
-from ..types.rows import RowDecoder
+from ..types.record import Record
+from ..types.rows import BINARY_FORMAT, TEXT_FORMAT, RowCodec
+from .requests import Flow
 from .sqltext import replace_numbered_params
-
-T = TypeVar("T")
-Flow = Generator[Operation, Operation, T]
-
-
-TEXT_FORMAT = 0
-BINARY_FORMAT = 1
-
-
-
-class RowCodec:
-    """Decodes the DataRows of one result shape into Records.
-
-    ``decode_row(body)`` turns one DataRow body into a Record: a
-    :class:`~pgwire.rows.RowDecoder` (compiled in the compiled build) that
-    decodes the fields in place.
-    """
-
-    __slots__ = (
-        "columns", "result_formats", "decoders", "mapping", "record_class", "decode_row", "_raw"
-    )
-
-    def __init__(
-        self,
-        columns: list[Column],
-        registry: TypeRegistry,
-        record_class: type[Record],
-        *,
-        text_only: bool = False,
-        formats_as_sent: bool = False,
-    ) -> None:
-        """Choose a format and decoder per column.
-
-        By default binary where a binary codec exists, else text.
-        ``text_only`` decodes everything as text (results of a Bind that
-        asked for text); ``formats_as_sent`` follows the format each column
-        reports, which after a schema change may not be the one we would
-        choose: binary data of a type without a binary codec cannot be
-        decoded and raises OutdatedSchemaCacheError.
-        """
-        self.columns = columns
-        formats: list[int] = []
-        decoders: list[Callable[[bytes], Any]] = []
-        for column in columns:
-            if formats_as_sent:
-                if column.format == BINARY_FORMAT:
-                    formats.append(BINARY_FORMAT)
-                    decoders.append(
-                        registry.binary_decoder(column.type_oid)
-                        or _undecodable(column, registry)
-                    )
-                else:
-                    formats.append(TEXT_FORMAT)
-                    decoders.append(registry.text_decoder(column.type_oid))
-                continue
-            decoder = None if text_only else registry.binary_decoder(column.type_oid)
-            if decoder is not None:
-                formats.append(BINARY_FORMAT)
-                decoders.append(decoder)
-            else:
-                # No binary codec: ask for text, which every type has.
-                formats.append(TEXT_FORMAT)
-                decoders.append(registry.text_decoder(column.type_oid))
-        self.result_formats = formats
-        self.decoders = decoders
-        self.mapping = RecordMapping(column.name for column in columns)
-        self.record_class = record_class
-        self.decode_row: Callable[[bytes], Record] = RowDecoder(
-            decoders, self.mapping, record_class
-        )
-
-def _undecodable(column: Column, registry: TypeRegistry) -> Callable[[bytes], Any]:
-    type_name = registry.type_name(column.type_oid) or f"OID {column.type_oid}"
-
-    def decode(data: bytes) -> Any:
-        # The statement has run (it may have changed data), so this must not
-        # be retried: say what happened instead.
-        raise OutdatedSchemaCacheError(
-            f"column {column.name!r} changed type to {type_name} since the statement was "
-            "described (schema change) and arrived in binary format, which pgwire cannot "
-            "decode for that type; the statement did run. Its cached description has "
-            "been dropped, so running it again returns the new type.",
-            data_type=type_name,
-        )
-
-    return decode
 
 
 class PreparedState:
@@ -324,6 +232,9 @@ class Session:
         self.descriptions = StatementCache(max(statement_cache_size, 100))
         self.use_named_statements = statement_cache_size > 0
         self.pooler_detected = False
+        # Where the session was opened (host or socket directory, port):
+        # where a cancel request goes.
+        self.address: tuple[str, int] | None = None
         self._prefix = f"__pgwire_{secrets.token_hex(4)}_"
         self._counter = 0
         self._to_close: list[str] = []
@@ -368,14 +279,24 @@ class Session:
 
     # -- flows ---------------------------------------------------------------
 
-    def simple_query_flow(self, sql: str) -> Flow[SimpleQuery]:
-        op = SimpleQuery(sql)
+    def simple_query_flow(self, sql: str, *, decode_rows: bool = False) -> Flow[SimpleQuery]:
+        """Run ``sql`` (one or more statements) with the simple protocol.
+
+        Rows are decoded from text into Records with ``decode_rows``; else
+        they are not decoded at all (``execute()`` returns only the status).
+        """
+        op = SimpleQuery(sql, self._text_row_decoder if decode_rows else None)
         done = yield op
         assert isinstance(done, SimpleQuery)
         self._note_commands(done.results)
         if done.error is not None:
             raise done.error
         return done
+
+    def _text_row_decoder(self, columns: list[Column] | None) -> Callable[[bytes], Any] | None:
+        if columns is None:
+            return None
+        return RowCodec(columns, self.registry, self.record_class, text_only=True).decode_row
 
     def prepare_flow(
         self, sql: str, *, named: bool | None = None, param_oids: Sequence[int] = ()

@@ -1,4 +1,4 @@
-"""Message framing for the PostgreSQL frontend/backend protocol, version 3.0.
+"""Message framing for the PostgreSQL frontend/backend protocol, versions 3.0 and 3.2.
 
 Builds frontend messages as bytes and splits the backend byte stream into
 ``(type, body)`` messages.  Nothing here does I/O.  Compiled by Cython (pure
@@ -20,9 +20,23 @@ except ModuleNotFoundError:  # pure Python without Cython installed
     from .. import _cython_shim as cython  # type: ignore[no-redef]
 
 if not cython.compiled:
-    from .._bytes import pack_int16, pack_int32, read_int16, read_int32, read_uint32
+    from .._bytes import (
+        pack_int16,
+        pack_int32,
+        read_int16,
+        read_int32,
+        read_uint16,
+        read_uint32,
+    )
 
-PROTOCOL_VERSION = 3 << 16  # 3.0
+# Protocol versions as the StartupMessage carries them: major << 16 | minor.
+# 3.2 (PostgreSQL 18) only lengthens the cancel key in BackendKeyData and
+# CancelRequest (PostgreSQL docs, "Protocol Versions", section 54.1.4).
+PROTOCOL_3_0 = 3 << 16
+PROTOCOL_3_2 = (3 << 16) | 2
+PROTOCOL_VERSION = PROTOCOL_3_0
+# The longest cancel key a 3.2 server may send.
+MAX_CANCEL_KEY_LENGTH = 256
 SSL_REQUEST_CODE = 80877103
 CANCEL_REQUEST_CODE = 80877102
 
@@ -58,10 +72,11 @@ DEFAULT_MAX_MESSAGE_SIZE = (1 << 30) + (1 << 20)
 
 _int16 = struct.Struct("!h")
 _int32 = struct.Struct("!i")
+_uint16 = struct.Struct("!H")
 _uint32 = struct.Struct("!I")
 _header = struct.Struct("!ci")
 _startup_header = struct.Struct("!ii")
-_cancel = struct.Struct("!iiii")
+_cancel_header = struct.Struct("!iii")
 _execute_tail = struct.Struct("!i")
 
 
@@ -78,21 +93,22 @@ def cstring(value: str) -> bytes:
     return value.encode("utf-8") + b"\x00"
 
 
-def startup_message(params: dict[str, str]) -> bytes:
+def startup_message(params: dict[str, str], version: int = PROTOCOL_3_0) -> bytes:
     body = bytearray()
     for key, value in params.items():
         body += cstring(key)
         body += cstring(value)
     body += b"\x00"
-    return _startup_header.pack(len(body) + 8, PROTOCOL_VERSION) + bytes(body)
+    return _startup_header.pack(len(body) + 8, version) + bytes(body)
 
 
 def ssl_request() -> bytes:
     return _startup_header.pack(8, SSL_REQUEST_CODE)
 
 
-def cancel_request(process_id: int, secret_key: int) -> bytes:
-    return _cancel.pack(16, CANCEL_REQUEST_CODE, process_id, secret_key)
+def cancel_request(process_id: int, secret_key: bytes) -> bytes:
+    """CancelRequest: the key is 4 bytes in protocol 3.0, up to 256 in 3.2."""
+    return _cancel_header.pack(12 + len(secret_key), CANCEL_REQUEST_CODE, process_id) + secret_key
 
 
 def password_message(password: bytes) -> bytes:
@@ -112,9 +128,11 @@ def query(sql: str) -> bytes:
 
 
 def parse(name: str, sql: str, param_oids: Sequence[int]) -> bytes:
+    if len(param_oids) > 0xFFFF:
+        raise ValueError(f"{len(param_oids)} parameter types: the protocol allows 65535")
     body = bytearray(cstring(name))
     body += cstring(sql)
-    body += _int16.pack(len(param_oids))
+    body += _uint16.pack(len(param_oids))
     for oid in param_oids:
         body += _uint32.pack(oid)
     return _frame(b"P", bytes(body))
@@ -142,8 +160,9 @@ _MAX_MESSAGE = 0x7FFFFFFF
 def bind_message(prefix: bytes, params: Sequence[bytes | None], result_formats: bytes) -> bytes:
     """Build a Bind message from :func:`bind_prefix`, encoded values and result format codes."""
     count = len(params)
-    if count > 32767:
-        raise ValueError(f"too many parameters for one statement: {count} (at most 32767)")
+    if count > 0xFFFF:
+        raise ValueError(f"too many parameters for one statement: {count} (at most 65535)")
+    # The count is an unsigned 16-bit field; pack_int16 keeps the low 16 bits.
     parts: list[bytes] = [b"", prefix, pack_int16(count)]
     size = 4 + len(prefix) + 2 + len(result_formats)
     for value in params:
@@ -328,6 +347,15 @@ class BodyReader:
         else:
             value = _int32.unpack_from(self.data, self.pos)[0]
         self.pos += 4
+        return value
+
+    def uint16(self) -> int:
+        self._need(2)
+        if cython.compiled:
+            value = read_uint16(self.data, self.pos)
+        else:
+            value = _uint16.unpack_from(self.data, self.pos)[0]
+        self.pos += 2
         return value
 
     def uint32(self) -> int:

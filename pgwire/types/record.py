@@ -47,7 +47,7 @@ try:
 except ModuleNotFoundError:  # pure Python without Cython installed
     from .. import _cython_shim as cython  # type: ignore[no-redef]
 
-__all__ = ["Record", "RecordMapping"]
+__all__ = ["Record", "RecordMapping", "recast", "record_values"]
 
 _R = TypeVar("_R", bound="Record")
 
@@ -244,6 +244,16 @@ class Record:
         else:
             names = dict(mapping)
         return (_restore, (type(self), names, self._values))
+
+
+def record_values(record: Record) -> tuple[Any, ...]:
+    """The values of ``record`` as the tuple it holds (no copy)."""
+    return record._values
+
+
+def recast(record: Record, record_class: type[_R]) -> _R:
+    """The same row as a ``record_class`` (a Record subclass), values shared."""
+    return record_class._make(record._mapping, record._values)
 
 
 def _by_index(mapping: Mapping[str, int]) -> list[tuple[str, int]]:

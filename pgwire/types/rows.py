@@ -18,7 +18,8 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..exceptions import ProtocolError
+from ..exceptions import OutdatedSchemaCacheError, ProtocolError
+from ..protocol.messages import Column
 from . import binary
 from .binary import (
     decode_bool,
@@ -40,8 +41,8 @@ from .binary import (
     decode_timetz,
     decode_uuid,
 )
-from .record import Record
-from .registry import default_registry
+from .record import Record, RecordMapping
+from .registry import TypeRegistry, default_registry
 
 try:
     import cython
@@ -54,7 +55,7 @@ if not cython.compiled:
     def untrack(obj: object) -> None:
         """Compiled, this is PyObject_GC_UnTrack (rows.pxd); Python has no equivalent."""
 
-__all__ = ["RowDecoder"]
+__all__ = ["RowCodec", "RowDecoder"]
 
 _int32_from = struct.Struct("!i").unpack_from  # pure Python build
 
@@ -243,3 +244,85 @@ class RowDecoder:
             untrack(record._values)
             untrack(record)
         return record
+
+
+TEXT_FORMAT = 0
+BINARY_FORMAT = 1
+
+
+class RowCodec:
+    """Decodes the DataRows of one result shape into Records.
+
+    ``decode_row(body)`` turns one DataRow body into a Record: a
+    :class:`~pgwire.rows.RowDecoder` (compiled in the compiled build) that
+    decodes the fields in place.
+    """
+
+    __slots__ = (
+        "columns", "result_formats", "decoders", "mapping", "record_class", "decode_row", "_raw"
+    )
+
+    def __init__(
+        self,
+        columns: list[Column],
+        registry: TypeRegistry,
+        record_class: type[Record],
+        *,
+        text_only: bool = False,
+        formats_as_sent: bool = False,
+    ) -> None:
+        """Choose a format and decoder per column.
+
+        By default binary where a binary codec exists, else text.
+        ``text_only`` decodes everything as text (results of a Bind that
+        asked for text); ``formats_as_sent`` follows the format each column
+        reports, which after a schema change may not be the one we would
+        choose: binary data of a type without a binary codec cannot be
+        decoded and raises OutdatedSchemaCacheError.
+        """
+        self.columns = columns
+        formats: list[int] = []
+        decoders: list[Callable[[bytes], Any]] = []
+        for column in columns:
+            if formats_as_sent:
+                if column.format == BINARY_FORMAT:
+                    formats.append(BINARY_FORMAT)
+                    decoders.append(
+                        registry.binary_decoder(column.type_oid)
+                        or _undecodable(column, registry)
+                    )
+                else:
+                    formats.append(TEXT_FORMAT)
+                    decoders.append(registry.text_decoder(column.type_oid))
+                continue
+            decoder = None if text_only else registry.binary_decoder(column.type_oid)
+            if decoder is not None:
+                formats.append(BINARY_FORMAT)
+                decoders.append(decoder)
+            else:
+                # No binary codec: ask for text, which every type has.
+                formats.append(TEXT_FORMAT)
+                decoders.append(registry.text_decoder(column.type_oid))
+        self.result_formats = formats
+        self.decoders = decoders
+        self.mapping = RecordMapping(column.name for column in columns)
+        self.record_class = record_class
+        self.decode_row: Callable[[bytes], Record] = RowDecoder(
+            decoders, self.mapping, record_class
+        )
+
+def _undecodable(column: Column, registry: TypeRegistry) -> Callable[[bytes], Any]:
+    type_name = registry.type_name(column.type_oid) or f"OID {column.type_oid}"
+
+    def decode(data: bytes) -> Any:
+        # The statement has run (it may have changed data), so this must not
+        # be retried: say what happened instead.
+        raise OutdatedSchemaCacheError(
+            f"column {column.name!r} changed type to {type_name} since the statement was "
+            "described (schema change) and arrived in binary format, which pgwire cannot "
+            "decode for that type; the statement did run. Its cached description has "
+            "been dropped, so running it again returns the new type.",
+            data_type=type_name,
+        )
+
+    return decode

@@ -1,36 +1,42 @@
-"""Transaction blocks for the async API: ``async with conn.transaction():``.
+"""Transaction blocks: ``async with conn.transaction():``.
 
 The outermost block issues BEGIN (with isolation level, READ ONLY and
 DEFERRABLE as asked) and COMMIT or ROLLBACK; a block nested inside another
 becomes a savepoint, released on success and rolled back to on error.  The
-statements are chosen by :class:`pgwire.base.TransactionBase`, shared with
-the blocking API.
+statements are chosen by :class:`pgwire.api.transactions.TransactionBase`.
 """
 
 from __future__ import annotations
 
 from types import TracebackType
 
-from ..base import ISOLATION_LEVELS, TransactionBase, TransactionState
+from ..transactions import ISOLATION_LEVELS, TransactionBase, TransactionState
+from .runner import Runner
 
 __all__ = ["ISOLATION_LEVELS", "Transaction", "TransactionState"]
 
 
 class Transaction(TransactionBase):
-    """One transaction block or savepoint on an asyncio connection."""
+    """One transaction block or savepoint."""
 
     __slots__ = ()
 
+    _connection: Runner
+
+    async def _execute(self, statement: str) -> None:
+        runner = self._connection
+        await runner.run(runner.session.simple_query_flow(statement))
+
     async def start(self) -> None:
         """Enter the block: BEGIN, or SAVEPOINT when nested."""
-        await self._connection.execute(self._start_statement())
+        await self._execute(self._start_statement())
         self._started()
 
     async def _end(self, action: str, state: TransactionState) -> None:
         statements = self._end_statements(action)
         try:
             for statement in statements:
-                await self._connection.execute(statement)
+                await self._execute(statement)
         except BaseException:
             self._ended(TransactionState.FAILED)
             raise

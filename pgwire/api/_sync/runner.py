@@ -1,0 +1,218 @@
+# Generated from pgwire/api/_async/runner.py by scripts/unasync.py: edit that file, not this one.
+"""Runs flows on one connection: one at a time, in order, with timeouts and recovery.
+
+Every API object of a connection (the connection itself, its prepared
+statements, cursors, transactions and pipelines) runs its conversations
+through the connection's :class:`Runner`: operations issued concurrently
+wait their turn in order instead of failing with "another operation is in
+progress"; a timeout covers the whole call, the time spent queued included;
+and after a timeout or an interruption (a cancelled task, a
+KeyboardInterrupt) with the server still working, the runner asks the
+server to cancel the statement and lets its answer drain before the next
+operation runs, so no later call can receive a stale result.  If the server
+does not answer, the connection is closed: it is either usable or closed,
+never out of step.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from ...conninfo.params import ConnectParams
+from ...drivers.blocking import BlockingDriver
+from ...exceptions import ConnectionDoesNotExistError, InterfaceError
+from ...flows.connect import cancel_flow, drain_flow, events_flow, terminate_flow
+from ...flows.requests import Flow
+from ...flows.statements import Session
+from ...protocol.engine import TransactionStatus
+from ..flavours import SyncFlavour as flavour
+from ..listeners import Listeners
+from ..transactions import TransactionBlocks
+
+T = TypeVar("T")
+
+# How long to wait for the server to answer after a cancel request before
+# giving the connection up.
+RECOVERY_SECONDS = 30.0
+
+_IN_TRANSACTION = (TransactionStatus.IN_TRANSACTION, TransactionStatus.IN_ERROR)
+
+
+class Runner:
+    """The flows of one connection, run one after the other (see the module docstring)."""
+
+    def __init__(self, driver: BlockingDriver, session: Session, params: ConnectParams,
+                 command_timeout: float | None) -> None:
+        self.driver = driver
+        self.session = session
+        self.engine = session.engine
+        self.params = params
+        self.command_timeout = command_timeout
+        self.closing = False
+        self.transactions = TransactionBlocks()
+        self.listeners = Listeners(flavour.call_listener)
+        self._lock = flavour.Lock()
+        self._recovery: Any = None
+        self._pipeline_owner: Any = None
+        driver.on_events = self.listeners.dispatch
+        driver.on_lost = self.listeners.terminated
+
+    # -- state ---------------------------------------------------------------
+
+    def is_closed(self) -> bool:
+        return self.closing or self.driver.is_closed()
+
+    def check_open(self) -> None:
+        if self.closing or self.driver.is_closed():
+            raise ConnectionDoesNotExistError("the connection is closed") from self.engine.close_error
+
+    def in_transaction(self) -> bool:
+        return self.engine.transaction_status in _IN_TRANSACTION
+
+    def timeout(self, timeout: float | None) -> float | None:
+        """The timeout of a call: its own, else the connection's command_timeout."""
+        return self.command_timeout if timeout is None else timeout
+
+    # -- running -------------------------------------------------------------
+
+    def run(self, flow: Flow[T], timeout: float | None = None) -> T:
+        """Run ``flow`` with the connection to itself, honouring the timeout."""
+        try:
+            if self._pipeline_owner is not None and self._pipeline_owner == flavour.owner():
+                raise InterfaceError(
+                    "the connection is in pipeline mode: queue statements on the pipeline object"
+                )
+            timeout = self.timeout(timeout)
+            deadline = None
+            if timeout is not None:
+                if timeout <= 0:
+                    # Nothing is sent: a statement sent with no time to wait
+                    # might run, or might be cancelled.
+                    raise flavour.TimeoutError(f"timed out: timeout={timeout} s")
+                deadline = self.driver.deadline(timeout)
+                try:
+                    self._lock.acquire(timeout)
+                except TimeoutError:
+                    raise flavour.TimeoutError(
+                        f"timed out after {timeout} s waiting for the connection"
+                    ) from None
+            else:
+                self._lock.acquire()
+            try:
+                if self._recovery is not None:
+                    flavour.wait_recovery(self._recovery)
+                self.check_open()
+                try:
+                    return self.driver.run_flow(flow, deadline)
+                except TimeoutError as exc:
+                    self.interrupted()
+                    if exc.args:
+                        raise
+                    raise flavour.TimeoutError(f"the query timed out after {timeout} s") from None
+                except BaseException:
+                    self.interrupted()
+                    raise
+            finally:
+                self._lock.release()
+        finally:
+            flow.close()
+
+    def run_in_pipeline(self, flow: Flow[T]) -> T:
+        """Run a flow of the pipeline that holds the connection (no lock, no timeout)."""
+        self.check_open()
+        try:
+            return self.driver.run_flow(flow)
+        except BaseException:
+            self.interrupted()
+            raise
+
+    def interrupted(self) -> None:
+        """A flow was given up (timeout, cancellation, an error) with the lock held:
+        if the server is still working for it, cancel and drain before the next."""
+        if self.driver.busy and self._recovery is None:
+            self.engine.abandon_pending()  # nobody reads those rows: skip decoding
+            self._recovery = flavour.start_recovery(self._recover)
+
+    def _recover(self) -> None:
+        try:
+            self._cancel_request()
+            self.driver.run_flow(drain_flow(self.engine),
+                                       self.driver.deadline(RECOVERY_SECONDS))
+        except BaseException:
+            # No answer (or a second interrupt): the connection is out of
+            # step with the server, so it is closed rather than reused.
+            self.terminate()
+        finally:
+            self._recovery = None
+
+    def _cancel_request(self) -> None:
+        engine = self.engine
+        address = self.session.address
+        if engine.backend_pid is None or engine.backend_secret is None or address is None:
+            return
+        side = self.driver.spawn()
+        try:
+            side.run_flow(cancel_flow(address, engine.backend_pid, engine.backend_secret))
+        finally:
+            side.abort()
+
+    def wait_for_events(self, timeout: float | None) -> None:
+        """Wait up to ``timeout`` seconds (None: until one arrives) for a
+        notification or notice, delivered to the listeners."""
+        try:
+            if timeout is None:
+                self._lock.acquire()
+            else:
+                self._lock.acquire(max(timeout, 0))
+        except TimeoutError:
+            return
+        try:
+            self.check_open()
+            self.driver.run_flow(events_flow(), self.driver.deadline(timeout))
+        finally:
+            self._lock.release()
+
+    # -- pipelines -------------------------------------------------------------
+
+    def enter_pipeline(self) -> None:
+        if self._pipeline_owner is not None and self._pipeline_owner == flavour.owner():
+            raise InterfaceError("a pipeline is already open on this connection")
+        self._lock.acquire()
+        try:
+            if self._recovery is not None:
+                flavour.wait_recovery(self._recovery)
+            self.check_open()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._pipeline_owner = flavour.owner()
+
+    def exit_pipeline(self) -> None:
+        self._pipeline_owner = None
+        self._lock.release()
+
+    # -- closing -------------------------------------------------------------
+
+    def close(self, timeout: float | None) -> None:
+        """Close gracefully: wait for queued operations, send Terminate."""
+        if self.is_closed():
+            return
+        self.closing = True
+        try:
+            deadline = self.driver.deadline(timeout)
+            self._lock.acquire(timeout)
+            try:
+                if self._recovery is not None:
+                    flavour.wait_recovery(self._recovery)
+                if not self.driver.is_closed():
+                    self.driver.run_flow(terminate_flow(self.engine), deadline)
+            finally:
+                self._lock.release()
+        except BaseException:
+            self.terminate()
+            raise
+
+    def terminate(self) -> None:
+        """Close the connection at once, without waiting for anything."""
+        self.closing = True
+        self.driver.abort()

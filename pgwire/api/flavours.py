@@ -1,0 +1,333 @@
+"""What differs between the asyncio API and the blocking API -- all of it, in one place.
+
+The API modules are written once, as asyncio code (``pgwire/api/_async``);
+the blocking modules (``pgwire/api/_sync``) are generated from them by
+``scripts/unasync.py``, which removes ``async``/``await`` and renames
+``AsyncFlavour`` to ``SyncFlavour`` (and ``AsyncioDriver`` to
+``BlockingDriver``, ``AsyncPending`` to ``SyncPending``...).  The few things
+that are not the same text minus ``await`` are the two classes here, with
+the same members:
+
+=====================  ====================================  ==================================
+member                 asyncio                               blocking
+=====================  ====================================  ==================================
+``Lock``               FIFO lock of tasks, with a timeout    ``threading.Lock``, with a timeout
+``owner()``            the current task                      the current thread
+``start_recovery(f)``  runs ``f()`` as a task, returns it    runs ``f()`` now, returns None
+``wait_recovery(t)``   awaits the task (shielded)            nothing to wait for
+``call_listener``      runs a coroutine's result as a task   calls the function
+``check_listener``     any callable                          refuses coroutine functions
+``new_pending()``      an ``asyncio.Future``                 a :class:`PendingResult`
+``copy_chunks(src)``   files read in an executor; async      files and iterables read here;
+                       iterables and ``read`` coroutines     async sources refused
+``record_chunks``      async iterables of records too        iterables of records
+=====================  ====================================  ==================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+import threading
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+from ..exceptions import InterfaceError
+from ..types.copyrows import RecordEncoder, encoded_chunks
+from .copy_sources import CHUNK_SIZE, as_bytes, sync_source_chunks
+from .listeners import call_logged, log
+
+T = TypeVar("T")
+
+if sys.version_info >= (3, 11):
+    _AsyncTimeoutError = TimeoutError
+else:  # asyncio's own class before 3.11: raise one that both names catch
+
+    class _AsyncTimeoutError(asyncio.TimeoutError, TimeoutError):  # type: ignore[misc]
+        pass
+
+
+class PendingResult(Generic[T]):
+    """The result of a statement queued in a blocking pipeline.
+
+    ``result()`` gives the value (or raises the statement's error) once the
+    pipeline has synced; before that it raises InterfaceError.
+    """
+
+    __slots__ = ("_done", "_ok", "_value")
+
+    def __init__(self) -> None:
+        self._done = False
+        self._ok = False
+        self._value: Any = None
+
+    def done(self) -> bool:
+        return self._done
+
+    def result(self) -> T:
+        if not self._done:
+            raise InterfaceError("the pipeline has not synced yet: call sync() or leave the block")
+        if not self._ok:
+            raise self._value
+        return self._value  # type: ignore[no-any-return]
+
+    def exception(self) -> BaseException | None:
+        if not self._done:
+            raise InterfaceError("the pipeline has not synced yet: call sync() or leave the block")
+        return None if self._ok else self._value  # type: ignore[no-any-return]
+
+    def set_result(self, value: T) -> None:
+        if not self._done:
+            self._done, self._ok, self._value = True, True, value
+
+    def set_exception(self, exc: BaseException) -> None:
+        if not self._done:
+            self._done, self._ok, self._value = True, False, exc
+
+    def cancel(self) -> bool:
+        """Nothing to do: the statement was never sent, its result never comes
+        (``done()`` stays False), as for a cancelled future."""
+        return False
+
+
+AsyncPending = asyncio.Future
+SyncPending = PendingResult
+
+
+class _TaskLock:
+    """A lock of asyncio tasks, granted in the order they asked, with a timeout."""
+
+    __slots__ = ("_locked", "_waiters")
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def locked(self) -> bool:
+        return self._locked
+
+    async def acquire(self, timeout: float | None = None) -> None:
+        if not self._locked:
+            # Unlocked means nobody is waiting: a release hands the lock
+            # straight to a live waiter (only given-up ones may remain).
+            self._locked = True
+            return
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        handle = None if timeout is None else loop.call_later(timeout, _expire, waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._release()  # granted just as we gave up: pass it on
+            else:
+                try:
+                    self._waiters.remove(waiter)
+                except ValueError:
+                    pass
+            raise
+        finally:
+            if handle is not None:
+                handle.cancel()
+
+    def release(self) -> None:
+        if not self._locked:
+            raise RuntimeError("release of an unlocked lock")
+        self._release()
+
+    def _release(self) -> None:
+        # Hand the lock straight to the next waiter: no task can take it
+        # in between, so the order is first come, first served.
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._locked = False
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(_AsyncTimeoutError())
+
+
+class _ThreadLock:
+    """``threading.Lock`` with the interface of :class:`_TaskLock`."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def acquire(self, timeout: float | None = None) -> None:
+        if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            raise TimeoutError()
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+# Listener tasks are kept referenced until they end (asyncio keeps only
+# weak references to tasks).
+_listener_tasks: set[asyncio.Task[Any]] = set()
+
+
+def _listener_done(task: asyncio.Task[Any]) -> None:
+    _listener_tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("pgwire: a listener callback raised an exception", exc_info=task.exception())
+
+
+class AsyncFlavour:
+    """The asyncio side (see the module docstring)."""
+
+    Lock = _TaskLock
+    TimeoutError = _AsyncTimeoutError
+
+    @staticmethod
+    def owner() -> Any:
+        return asyncio.current_task()
+
+    @staticmethod
+    def start_recovery(recover: Callable[[], Any]) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(recover())
+
+    @staticmethod
+    async def wait_recovery(task: asyncio.Task[None]) -> None:
+        await asyncio.shield(task)
+
+    @staticmethod
+    def call_listener(callback: Callable[..., Any], *args: Any) -> None:
+        """Run a listener; a coroutine function's result runs as a task."""
+        result = call_logged(callback, *args)
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            _listener_tasks.add(task)
+            task.add_done_callback(_listener_done)
+
+    @staticmethod
+    def check_listener(callback: Callable[..., Any]) -> None:
+        pass
+
+    @staticmethod
+    def new_pending() -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    @staticmethod
+    def settle(pending: asyncio.Future[Any], ok: bool, value: Any) -> None:
+        if pending.done():
+            return
+        if ok:
+            pending.set_result(value)
+        else:
+            pending.set_exception(value)
+            # sync() raises the batch's error itself: an unawaited future
+            # must not log "exception was never retrieved" on top of that.
+            pending.exception()
+
+    @staticmethod
+    def copy_chunks(source: Any) -> Iterator[bytes] | AsyncIterator[bytes]:
+        """The data of a COPY source, as the copy-in flow reads it."""
+        chunks = sync_source_chunks(source)
+        if chunks is not None:
+            if isinstance(source, (bytes, bytearray, memoryview)) or (
+                isinstance(source, Iterable) and not hasattr(source, "read")
+            ):
+                return chunks  # in memory already: nothing blocks
+            return _in_executor(chunks)  # a file: reading it may block
+        return _async_chunks(source)
+
+    @staticmethod
+    def record_chunks(records: Any, encoder: RecordEncoder) -> Iterator[bytes] | AsyncIterator[bytes]:
+        if isinstance(records, AsyncIterable):
+            return _async_record_chunks(records, encoder)
+        return encoded_chunks(records, encoder)
+
+
+class SyncFlavour:
+    """The blocking side (see the module docstring)."""
+
+    Lock = _ThreadLock
+    TimeoutError = TimeoutError
+
+    @staticmethod
+    def owner() -> Any:
+        return threading.get_ident()
+
+    @staticmethod
+    def start_recovery(recover: Callable[[], Any]) -> None:
+        recover()
+
+    @staticmethod
+    def wait_recovery(task: None) -> None:
+        pass
+
+    @staticmethod
+    def call_listener(callback: Callable[..., Any], *args: Any) -> None:
+        call_logged(callback, *args)
+
+    @staticmethod
+    def check_listener(callback: Callable[..., Any]) -> None:
+        if inspect.iscoroutinefunction(callback):
+            raise InterfaceError("a blocking connection cannot run a coroutine function listener")
+
+    @staticmethod
+    def new_pending() -> PendingResult[Any]:
+        return PendingResult()
+
+    @staticmethod
+    def settle(pending: PendingResult[Any], ok: bool, value: Any) -> None:
+        if ok:
+            pending.set_result(value)
+        else:
+            pending.set_exception(value)
+
+    @staticmethod
+    def copy_chunks(source: Any) -> Iterator[bytes]:
+        chunks = sync_source_chunks(source)
+        if chunks is None:
+            raise InterfaceError("the blocking API cannot read an asynchronous COPY source")
+        return chunks
+
+    @staticmethod
+    def record_chunks(records: Any, encoder: RecordEncoder) -> Iterator[bytes]:
+        if isinstance(records, AsyncIterable):
+            raise InterfaceError("the blocking API cannot read an asynchronous iterable of records")
+        return encoded_chunks(records, encoder)
+
+
+async def _in_executor(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    try:
+        while chunk := await loop.run_in_executor(None, next, chunks, b""):
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+async def _async_chunks(source: Any) -> AsyncIterator[bytes]:
+    read = getattr(source, "read", None)
+    if read is not None:
+        while chunk := await read(CHUNK_SIZE):
+            yield as_bytes(chunk)
+        return
+    async for chunk in source:
+        yield as_bytes(chunk)
+
+
+async def _async_record_chunks(
+    records: AsyncIterable[Sequence[Any]], encoder: RecordEncoder
+) -> AsyncIterator[bytes]:
+    async for record in records:
+        chunk = encoder.add(record)
+        if chunk:
+            yield chunk
+    yield encoder.finish()

@@ -1,0 +1,141 @@
+"""What a flow may ask of a driver: the whole vocabulary of waiting.
+
+A flow is a generator; each value it yields is a request, and the driver
+sends back the request's outcome (or throws the exception that fulfilling it
+raised: an ``OSError``, a ``TimeoutError``, a task's cancellation...).  An
+:class:`~pgwire.protocol.engine.Operation` yielded as it is means "send it and
+wait until it completes" -- the common case, with no request object to
+build.  Everything else:
+
+=================  ==========================================================
+request            the driver...
+=================  ==========================================================
+:class:`Open`      opens a stream to a host (TCP) or a directory (Unix
+                   socket); the bytes read before the first operation are
+                   raw (:class:`Read`), then they go to the engine
+:class:`StartTLS`  wraps the stream in TLS (``ssl.SSLContext``)
+:class:`Write`     sends bytes (CopyData, an SSLRequest...), reading what the
+                   server sends meanwhile; waits while the send buffer is full
+:class:`Read`      returns the next raw bytes (``b""`` when the server closed)
+:class:`Start`     sends an operation's messages without waiting for it
+:class:`Wait`      waits until an operation that was sent completes
+:class:`Progress`  waits until an operation that was sent completes or has
+                   something for the flow (``op.progressed()``: data to
+                   take, the server waiting for COPY data)
+:class:`Flush`     sends what the engine queued meanwhile (a CopyFail), no wait
+:class:`Events`    waits until a notice or notification was delivered
+:class:`Call`      calls user code, awaiting its result if it is awaitable
+:class:`Deadline`  makes later waits of this flow fail with ``TimeoutError``
+                   after so many seconds (``None``: no limit of its own)
+:class:`Close`     closes the stream (after Terminate, or a cancel request)
+=================  ==========================================================
+
+A flow never reads a clock, never touches a socket and never imports an event
+loop: the same flow runs on the asyncio driver and the blocking driver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
+
+from ..protocol.engine import Engine, Operation
+
+T = TypeVar("T")
+
+#: A flow that returns a ``T``: yields requests (or operations), gets outcomes back.
+Flow = Generator[Any, Any, T]
+
+
+class Request:
+    """Base class of everything a flow yields besides a bare operation."""
+
+    __slots__ = ()
+
+
+class Open(Request):
+    """Open a stream to ``host`` (a directory for a Unix socket) and ``port``.
+
+    ``engine`` gets the stream's protocol bytes once the first operation
+    starts.
+    """
+
+    __slots__ = ("host", "port", "engine")
+
+    def __init__(self, host: str, port: int, engine: Engine | None) -> None:
+        self.host = host
+        self.port = port
+        self.engine = engine
+
+
+class StartTLS(Request):
+    __slots__ = ("context", "server_hostname")
+
+    def __init__(self, context: Any, server_hostname: str | None) -> None:
+        self.context = context
+        self.server_hostname = server_hostname
+
+
+class Write(Request):
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+class Read(Request):
+    __slots__ = ()
+
+
+class Start(Request):
+    __slots__ = ("op",)
+
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+
+
+class Wait(Request):
+    __slots__ = ("op",)
+
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+
+
+class Progress(Request):
+    __slots__ = ("op",)
+
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+
+
+class Flush(Request):
+    __slots__ = ()
+
+
+class Events(Request):
+    __slots__ = ()
+
+
+class Call(Request):
+    __slots__ = ("function", "args")
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self.function = function
+        self.args = args
+
+
+class Deadline(Request):
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+
+
+class Close(Request):
+    __slots__ = ()
+
+
+READ = Read()
+FLUSH = Flush()
+EVENTS = Events()
+CLOSE = Close()
