@@ -23,13 +23,13 @@ from pgwire.protocol import (
     Engine,
     EngineState,
     Extended,
+    Notification,
     SimpleQuery,
     Startup,
     TransactionStatus,
     wire,
 )
 from pgwire.protocol.auth import ScramSha256, md5_password, saslprep
-from pgwire.protocol import Notification
 
 
 def msg(kind: bytes, body: bytes = b"") -> bytes:

@@ -22,8 +22,7 @@ from hypothesis import strategies as st
 
 from pgwire.exceptions import ProtocolError
 from pgwire.flows.statements import RowCodec
-from pgwire.protocol import Engine, EngineState, Extended, TransactionStatus, wire
-from pgwire.protocol import Column
+from pgwire.protocol import Column, Engine, EngineState, Extended, TransactionStatus, wire
 from pgwire.protocol.wire import MessageReader
 from pgwire.types import binary, default_registry, oids
 from pgwire.types.record import Record, RecordMapping
