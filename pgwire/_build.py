@@ -53,7 +53,12 @@ __all__ = ["COMPILED_MODULES", "build_info", "compiled"]
 #: Modules compiled by setup.py, in import order (a module after those it
 #: cimports).  setup.py reads this tuple from this file's source.
 COMPILED_MODULES: tuple[str, ...] = (
-    "pgwire.types.binary",
+    "pgwire.types.codec",
+    "pgwire.types.numeric",
+    "pgwire.types.strings",
+    "pgwire.types.datetimes",
+    "pgwire.types.uuids",
+    "pgwire.types.jsons",
     "pgwire.types.arrays",
     "pgwire.types.record",
     "pgwire.types.rows",

@@ -51,7 +51,7 @@ import pytest_asyncio
 
 import pgwire
 from pgwire.types import UnrepresentableValueError, oids
-from pgwire.types import text as text_codecs
+from pgwire.types import datetimes as text_codecs
 
 RUNS = 3  # run 1 is the first use (the text path, where taken), runs 2.. binary
 

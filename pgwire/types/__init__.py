@@ -2,23 +2,29 @@
 
 ``default_registry`` (a :class:`TypeRegistry`) holds binary codecs for the
 built-in scalar types and their arrays, text-format parsers, and the text
-fallback; connections work on a copy of it.  The codecs themselves live in
-:mod:`~pgwire.types.binary` (scalars), :mod:`~pgwire.types.arrays` and
-:mod:`~pgwire.types.text`, whose docstrings document the Python mapping
-(infinities, time zones, interval months, JSON strings...); the OIDs are in
-:mod:`~pgwire.types.oids`.
+fallback; connections work on a copy of it.  A codec is a
+:class:`~pgwire.types.codec.Codec` object, which the compiled row decoder
+calls in C.  The codecs live in one module per type family --
+:mod:`~pgwire.types.numeric`, :mod:`~pgwire.types.strings`,
+:mod:`~pgwire.types.datetimes`, :mod:`~pgwire.types.uuids`,
+:mod:`~pgwire.types.jsons`, :mod:`~pgwire.types.arrays` -- whose docstrings
+document the Python mapping (infinities, time zones, interval months, JSON
+strings...); the generic text forms of parameters are in
+:mod:`~pgwire.types.textformat`, the OIDs in :mod:`~pgwire.types.oids`.
 """
 
 from __future__ import annotations
 
 from . import oids
-from .binary import Decoder, Encoder
+from .codec import Codec, Decoder, Encoder, FunctionCodec
 from .errors import UnrepresentableValueError
 from .registry import TypeRegistry, default_registry
 
 __all__ = [
+    "Codec",
     "Decoder",
     "Encoder",
+    "FunctionCodec",
     "TypeRegistry",
     "UnrepresentableValueError",
     "default_registry",

@@ -18,10 +18,11 @@ Behaviours:
   a JSON array element must be passed pre-serialized as a ``str``.
 * Any array without elements (``[]``, ``[[], []]``) is sent as the empty array.
 
-Decoders and encoders are built per element type by the ``make_*`` factories
-and hold the element codec in a closure, so there is no lookup per element;
-the built-in element decoders read the array's buffer in place.  Compiled
-by Cython (pure Python mode, types in ``arrays.pxd``).
+An :class:`ArrayCodec` holds its element's codec and decodes every element
+in place, in the array's buffer (in C when both are compiled); encoders are
+built per element type by :func:`make_array_encoder`, holding the element
+encoder in a closure, so there is no lookup per element.  Compiled by
+Cython (pure Python mode, types in ``arrays.pxd``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from .binary import IN_PLACE_DECODERS, Decoder, Encoder
+from .codec import Codec, Encoder
 
 try:
     import cython
@@ -52,19 +53,18 @@ _NULL = _len_pack(-1)
 # -- binary decoding --------------------------------------------------------------
 
 
-def decode_array(data: bytes, decode_element: Decoder) -> list[Any]:
-    """Decode a binary array whose elements are decoded by ``decode_element``."""
-    end = len(data)
-    if end < 12:
-        raise ValueError(f"malformed array: {end} bytes")
-    ndim = read_int32(data, 0)
+def decode_array(data: bytes, start: int, end: int, element: Codec) -> list[Any]:
+    """Decode the binary array in ``data[start:end]``; ``element`` decodes each element."""
+    if end - start < 12:
+        raise ValueError(f"malformed array: {end - start} bytes")
+    ndim = read_int32(data, start)
     if ndim == 0:
         return []
     if ndim < 0:
         raise ValueError(f"malformed array: {ndim} dimensions")
-    if end < 12 + 8 * ndim:
-        raise ValueError(f"malformed array: {end} bytes for {ndim} dimensions")
-    pos = 12
+    if end - start < 12 + 8 * ndim:
+        raise ValueError(f"malformed array: {end - start} bytes for {ndim} dimensions")
+    pos = start + 12
     dims = []
     nitems = 1
     for _ in range(ndim):
@@ -77,9 +77,7 @@ def decode_array(data: bytes, decode_element: Decoder) -> list[Any]:
     if nitems == 0:
         return []
     if nitems > (end - pos) // 4:  # every element takes 4 bytes at least
-        raise ValueError(f"malformed array: {nitems} elements in {end} bytes")
-    # The built-in decoders read the elements in place; others get a copy.
-    in_place = decode_element in IN_PLACE_DECODERS
+        raise ValueError(f"malformed array: {nitems} elements in {end - start} bytes")
     items: list[Any] = []
     append = items.append
     for _ in range(nitems):
@@ -91,25 +89,26 @@ def decode_array(data: bytes, decode_element: Decoder) -> list[Any]:
             append(None)
         elif length > end - pos:
             raise ValueError("malformed array: truncated element")
-        elif in_place:
-            append(decode_element(data, pos, length))  # type: ignore[call-arg]
-            pos += length
         else:
-            append(decode_element(data[pos : pos + length]))
+            append(element.decode(data, pos, length))
             pos += length
     if pos != end:
-        raise ValueError(f"malformed array: {end} bytes, elements end at {pos}")
+        raise ValueError(f"malformed array: {end - start} bytes, elements end at {pos - start}")
     # Fold the flat row-major list into nested lists, innermost dimension first.
     for size in dims[:0:-1]:
         items = [items[i : i + size] for i in range(0, len(items), size)]
     return items
 
 
-def make_array_decoder(decode_element: Decoder) -> Decoder:
-    def decode(data: bytes) -> list[Any]:
-        return decode_array(data, decode_element)
+class ArrayCodec(Codec):
+    """Decodes the binary arrays of one element type (its codec: ``element``)."""
 
-    return decode
+    def __init__(self, element: Codec) -> None:
+        super().__init__()
+        self.element = element
+
+    def decode(self, data: bytes, pos: int, n: int) -> Any:
+        return decode_array(data, pos, pos + n, self.element)
 
 
 # -- binary encoding --------------------------------------------------------------

@@ -1,15 +1,20 @@
 """The type registry: which codec handles which type OID, in which format.
 
-A :class:`TypeRegistry` maps type OIDs to binary decoders/encoders (see
-:mod:`pgwire.types.binary`) and to text parsers/formatters (see
-:mod:`pgwire.types.text`).  ``default_registry`` holds the built-in codecs;
-each connection works on ``default_registry.copy()``, so what a connection
-registers does not leak to others.
+A :class:`TypeRegistry` maps type OIDs to binary codecs (see
+:mod:`pgwire.types.codec`) and to text parsers/formatters.  It is filled from
+the ``TYPES`` of each type family's module (:mod:`~pgwire.types.numeric`,
+:mod:`~pgwire.types.strings`, :mod:`~pgwire.types.datetimes`,
+:mod:`~pgwire.types.uuids`, :mod:`~pgwire.types.jsons`); ``default_registry``
+holds the built-in codecs, and each connection works on
+``default_registry.copy()``, so what a connection registers does not leak to
+others.
 
-The engine asks ``binary_decoder(oid)`` / ``binary_encoder(oid)`` once per
-column or parameter and keeps the callable; ``None`` means "use the text
-format", and then ``decode_text`` / ``encode_text`` apply.  A type without a
-text parser decodes to ``str``, never to an exception.
+The layers above ask ``binary_decoder(oid)`` / ``binary_encoder(oid)`` once
+per column or parameter and keep what they get: a :class:`Codec` (callable
+with the value's bytes; the row decoder calls its ``decode`` in C) and an
+encoder function; ``None`` means "use the text format", and then
+``text_decoder`` / ``encode_text`` apply.  A type without a text parser
+decodes to ``str``, never to an exception.
 
 Array codecs are derived from their element's codecs whenever either changes
 (registering an element codec, ``set_json_decoder``...), so ``int4[]`` always
@@ -21,80 +26,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
-from . import binary as b
-from . import oids
-from . import text as t
-from .arrays import (
-    make_array_decoder,
-    make_array_encoder,
-    make_array_formatter,
-    make_array_parser,
+from . import datetimes, jsons, numeric, oids, strings, uuids
+from . import textformat as t
+from .arrays import ArrayCodec, make_array_encoder, make_array_formatter, make_array_parser
+from .codec import (
+    UTF8,
+    Codec,
+    Decoder,
+    Encoder,
+    FunctionCodec,
+    TextCodec,
+    TextFormatter,
+    TextParser,
+    TypeSpec,
 )
-from .binary import Decoder, Encoder
-from .text import TextFormatter, TextParser
 
-_BUILTIN_BINARY: dict[int, tuple[Encoder, Decoder]] = {
-    oids.BOOL: (b.encode_bool, b.decode_bool),
-    oids.INT2: (b.encode_int2, b.decode_int2),
-    oids.INT4: (b.encode_int4, b.decode_int4),
-    oids.INT8: (b.encode_int8, b.decode_int8),
-    oids.OID: (b.encode_oid, b.decode_oid),
-    oids.FLOAT4: (b.encode_float4, b.decode_float4),
-    oids.FLOAT8: (b.encode_float8, b.decode_float8),
-    oids.NUMERIC: (b.encode_numeric, b.decode_numeric),
-    oids.TEXT: (b.make_text_encoder("text"), b.decode_text),
-    oids.VARCHAR: (b.make_text_encoder("varchar"), b.decode_text),
-    oids.BPCHAR: (b.make_text_encoder("bpchar"), b.decode_text),
-    oids.NAME: (b.make_text_encoder("name"), b.decode_text),
-    oids.CHAR: (b.encode_char, b.decode_char),
-    oids.BYTEA: (b.encode_bytea, b.decode_bytea),
-    oids.DATE: (b.encode_date, b.decode_date),
-    oids.TIME: (b.encode_time, b.decode_time),
-    oids.TIMETZ: (b.encode_timetz, b.decode_timetz),
-    oids.TIMESTAMP: (b.encode_timestamp, b.decode_timestamp),
-    oids.TIMESTAMPTZ: (b.encode_timestamptz, b.decode_timestamptz),
-    oids.INTERVAL: (b.encode_interval, b.decode_interval),
-    oids.UUID: (b.encode_uuid, b.decode_uuid),
-    # json and jsonb are built per registry around its JSON functions.
-}
-
-
-def _str_identity(text: str) -> str:
-    return text
-
-
-_BUILTIN_PARSERS: dict[int, TextParser] = {
-    oids.BOOL: t.parse_bool,
-    oids.INT2: int,
-    oids.INT4: int,
-    oids.INT8: int,
-    oids.OID: int,
-    oids.FLOAT4: t.parse_float4,
-    oids.FLOAT8: float,
-    oids.NUMERIC: Decimal,
-    oids.TEXT: _str_identity,
-    oids.VARCHAR: _str_identity,
-    oids.BPCHAR: _str_identity,
-    oids.NAME: _str_identity,
-    oids.CHAR: t.parse_char,
-    oids.BYTEA: t.parse_bytea,
-    oids.DATE: t.parse_date,
-    oids.TIME: t.parse_time,
-    oids.TIMETZ: t.parse_timetz,
-    oids.TIMESTAMP: t.parse_timestamp,
-    oids.TIMESTAMPTZ: t.parse_timestamptz,
-    oids.INTERVAL: t.parse_interval,
-    oids.UUID: t.parse_uuid,
-}
-
-_JSON_TYPES = (oids.JSON, oids.JSONB)
-
-
-def _decode_utf8(data: bytes) -> str:
-    return data.decode("utf-8")
+# The families whose TYPES every registry starts with (jsons is built per
+# registry, around its JSON functions).
+FAMILIES = (numeric, strings, datetimes, uuids)
 
 
 class TypeRegistry:
@@ -118,20 +69,20 @@ class TypeRegistry:
         # Bumped on every change, so users of codecs they looked up earlier
         # (cached statements) can tell that they must look again.
         self.version = 0
-        self._decoders: dict[int, Decoder] = {}
+        self._decoders: dict[int, Codec] = {}
         self._encoders: dict[int, Encoder] = {}
-        for oid, (encoder, decoder) in _BUILTIN_BINARY.items():
-            self._encoders[oid] = encoder
-            self._decoders[oid] = decoder
-        self._parsers: dict[int, TextParser] = dict(_BUILTIN_PARSERS)
-        self._formatters: dict[int, TextFormatter] = {oids.CHAR: t.format_char}
+        self._parsers: dict[int, TextParser] = {}
+        self._formatters: dict[int, TextFormatter] = {}
         self._names: dict[int, str] = dict(oids.TYPE_NAMES)
-        self._array_elements: dict[int, int] = dict(oids.ARRAY_ELEMENTS)
+        self._array_elements: dict[int, int] = {}
         # OIDs whose codecs the user set: never rebuilt from element/JSON changes.
         self._custom_binary: set[int] = set()
         self._custom_text: set[int] = set()
         self._json_loads: Callable[[str], Any] = json.loads
         self._json_dumps: Callable[[Any], Any] = json.dumps
+        for family in FAMILIES:
+            for spec in family.TYPES:
+                self._install(spec)
         self._install_json()
         for array_oid in self._array_elements:
             self._build_array(array_oid)
@@ -154,24 +105,21 @@ class TypeRegistry:
 
     # -- lookups (the engine's side) ------------------------------------------
 
-    def binary_decoder(self, oid: int) -> Decoder | None:
-        """The binary decoder of ``oid``, or None to request the text format."""
+    def binary_decoder(self, oid: int) -> Codec | None:
+        """The binary codec that decodes ``oid``, or None to request the text format.
+
+        It is callable with a value's bytes; the row decoder calls its ``decode``.
+        """
         return self._decoders.get(oid)
 
     def binary_encoder(self, oid: int) -> Encoder | None:
         """The binary encoder of ``oid``, or None to send the value as text."""
         return self._encoders.get(oid)
 
-    def text_decoder(self, oid: int) -> Callable[[bytes], Any]:
-        """A decoder for values of ``oid`` in text format; plain UTF-8 ``str`` if unknown."""
+    def text_decoder(self, oid: int) -> Codec:
+        """The codec of values of ``oid`` in text format (plain UTF-8 ``str`` if unknown)."""
         parser = self._parsers.get(oid)
-        if parser is None:
-            return _decode_utf8
-
-        def decode(data: bytes) -> Any:
-            return parser(data.decode("utf-8"))
-
-        return decode
+        return UTF8 if parser is None else TextCodec(parser)
 
     def decode_text(self, oid: int, data: bytes) -> Any:
         """Decode one text-format value: parsed for known types, else ``str``."""
@@ -180,7 +128,7 @@ class TypeRegistry:
         return text if parser is None else parser(text)
 
     def encode_text(self, oid: int, value: Any) -> bytes:
-        """Encode one parameter in text format (see :func:`pgwire.types.text.format_value`)."""
+        """Encode one parameter in text format (see :func:`pgwire.types.textformat.format_value`)."""
         formatter = self._formatters.get(
             oid, t.format_untyped_value if oid == 0 else t.format_value
         )
@@ -204,20 +152,24 @@ class TypeRegistry:
         self,
         oid: int,
         encoder: Encoder | None,
-        decoder: Decoder | None,
+        decoder: Decoder | Codec | None,
         *,
         name: str | None = None,
         array_oid: int | None = None,
     ) -> None:
         """Use these binary codecs for ``oid``; None removes that direction (text is used).
 
-        Works for array OIDs too (the codec then replaces the derived array
-        codec).  If ``oid`` is the element type of known arrays, their codecs
-        are rebuilt on the new element codec; ``array_oid`` declares such an
+        ``decoder`` is a :class:`~pgwire.types.codec.Codec` (compiled codecs
+        decode rows in C) or a function of the value's bytes.  Works for
+        array OIDs too (the codec then replaces the derived array codec).
+        If ``oid`` is the element type of known arrays, their codecs are
+        rebuilt on the new element codec; ``array_oid`` declares such an
         array for a type the registry did not know (an enum, a composite...).
         """
         self.version += 1
         self._set(self._encoders, oid, encoder)
+        if decoder is not None and not isinstance(decoder, Codec):
+            decoder = FunctionCodec(decoder)
         self._set(self._decoders, oid, decoder)
         self._custom_binary.add(oid)
         if name is not None:
@@ -238,7 +190,7 @@ class TypeRegistry:
         """Use these text-format functions (str in, str out) for ``oid``.
 
         A None decoder makes values come back as ``str``; a None encoder uses
-        the generic text forms of :func:`pgwire.types.text.format_value`.
+        the generic text forms of :func:`pgwire.types.textformat.format_value`.
         """
         self.version += 1
         self._set(self._formatters, oid, encoder)
@@ -283,21 +235,25 @@ class TypeRegistry:
         else:
             table[oid] = codec
 
+    def _install(self, spec: TypeSpec) -> None:
+        """Take a family's type: its codecs, name and array type."""
+        oid = spec.oid
+        if oid not in self._custom_binary:
+            codec = spec.codec
+            self._set(self._decoders, oid, codec)
+            self._set(self._encoders, oid, None if codec is None else codec.encode)
+        if oid not in self._custom_text:
+            self._set(self._parsers, oid, spec.parse)
+            self._set(self._formatters, oid, spec.format)
+        self._names[oid] = spec.name
+        if spec.array_oid:
+            self._array_elements[spec.array_oid] = oid
+            self._names.setdefault(spec.array_oid, spec.name + "[]")
+
     def _install_json(self) -> None:
-        loads = self._json_loads
-        dumps = self._json_dumps
-        if oids.JSON not in self._custom_binary:
-            self._decoders[oids.JSON] = b.make_json_decoder(loads)
-            self._encoders[oids.JSON] = b.make_json_encoder(dumps)
-        if oids.JSONB not in self._custom_binary:
-            self._decoders[oids.JSONB] = b.make_jsonb_decoder(loads)
-            self._encoders[oids.JSONB] = b.make_jsonb_encoder(dumps)
-        for oid in _JSON_TYPES:
-            if oid not in self._custom_text:
-                self._parsers[oid] = loads
-                self._formatters[oid] = t.make_json_formatter(dumps, self._names[oid])
-        for oid in _JSON_TYPES:
-            self._refresh_arrays_of(oid)
+        for spec in jsons.json_types(self._json_loads, self._json_dumps):
+            self._install(spec)
+            self._refresh_arrays_of(spec.oid)
 
     def _refresh_arrays_of(self, element_oid: int) -> None:
         for array_oid, element in self._array_elements.items():
@@ -311,7 +267,7 @@ class TypeRegistry:
             encoder = self._encoders.get(element)
             name = self._names.get(array_oid, f"type {array_oid}")
             self._set(
-                self._decoders, array_oid, None if decoder is None else make_array_decoder(decoder)
+                self._decoders, array_oid, None if decoder is None else ArrayCodec(decoder)
             )
             self._set(
                 self._encoders,

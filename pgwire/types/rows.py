@@ -1,15 +1,15 @@
-"""DataRow decoding: the body of one DataRow becomes one :class:`~pgwire.record.Record`.
+"""DataRow decoding: the body of one DataRow becomes one :class:`~pgwire.types.record.Record`.
 
-A :class:`RowDecoder` is built once per result shape (by
-:class:`pgwire.session.RowCodec`, which chooses a decoder per column) and is
-then called with each DataRow body.  It reads the field lengths, decodes
-every value in place (built-in binary decoders take the DataRow buffer and
-an offset, so no field is copied; any other decoder gets the field's bytes)
-and wraps the values in a Record that shares the result's column mapping.
+A :class:`RowCodec` chooses a format and a :class:`~pgwire.types.codec.Codec`
+per column of a result shape; its :class:`RowDecoder` is then called with
+each DataRow body.  It reads the field lengths, has every value decoded in
+place by its column's codec (no field is copied) and wraps the values in a
+Record that shares the result's column mapping.
 
 This is the per-row hot path: the module is compiled by Cython (pure Python
-mode, types in ``rows.pxd``), and then calls the built-in decoders as C
-functions.
+mode, types in ``rows.pxd``), and then calls each codec's ``decode`` as a C
+method -- the built-in codecs and any other compiled codec alike; the pure
+Python build calls each codec's plain decoding function.
 """
 
 from __future__ import annotations
@@ -20,29 +20,9 @@ from typing import Any
 
 from ..exceptions import OutdatedSchemaCacheError, ProtocolError
 from ..protocol.messages import Column
-from . import binary
-from .binary import (
-    decode_bool,
-    decode_bytea,
-    decode_char,
-    decode_date,
-    decode_float4,
-    decode_float8,
-    decode_int2,
-    decode_int4,
-    decode_int8,
-    decode_interval,
-    decode_numeric,
-    decode_oid,
-    decode_text,
-    decode_time,
-    decode_timestamp,
-    decode_timestamptz,
-    decode_timetz,
-    decode_uuid,
-)
+from .codec import Codec, FunctionCodec, decode_utf8
 from .record import Record, RecordMapping
-from .registry import TypeRegistry, default_registry
+from .registry import TypeRegistry
 
 try:
     import cython
@@ -59,63 +39,6 @@ __all__ = ["RowCodec", "RowDecoder"]
 
 _int32_from = struct.Struct("!i").unpack_from  # pure Python build
 
-# Decoders that accept (data, pos, n), by kind; 0 is any other decoder.
-_GENERIC = 0
-_BOOL = 1
-_INT2 = 2
-_INT4 = 3
-_INT8 = 4
-_OID = 5
-_FLOAT4 = 6
-_FLOAT8 = 7
-_NUMERIC = 8
-_TEXT = 9
-_BYTEA = 10
-_DATE = 11
-_TIMESTAMP = 12
-_TIMESTAMPTZ = 13
-_CHAR = 14
-_TIME = 15
-_TIMETZ = 16
-_INTERVAL = 17
-_UUID = 18
-
-# Values of these kinds hold no reference to other objects (int, str,
-# Decimal, datetime...): a row of them cannot be part of a reference cycle.
-_ATOMIC_KINDS = frozenset(range(_BOOL, _INTERVAL + 1))
-
-# Keyed by the Python function objects (attributes of the module), which
-# is what a type registry hands out.
-_KINDS: dict[Any, int] = {
-    binary.decode_bool: _BOOL,
-    binary.decode_int2: _INT2,
-    binary.decode_int4: _INT4,
-    binary.decode_int8: _INT8,
-    binary.decode_oid: _OID,
-    binary.decode_float4: _FLOAT4,
-    binary.decode_float8: _FLOAT8,
-    binary.decode_numeric: _NUMERIC,
-    binary.decode_text: _TEXT,
-    binary.decode_bytea: _BYTEA,
-    binary.decode_date: _DATE,
-    binary.decode_timestamp: _TIMESTAMP,
-    binary.decode_timestamptz: _TIMESTAMPTZ,
-    binary.decode_char: _CHAR,
-    binary.decode_time: _TIME,
-    binary.decode_timetz: _TIMETZ,
-    binary.decode_interval: _INTERVAL,
-    binary.decode_uuid: _UUID,
-    # What a registry decodes text-format values of types without a parser
-    # with (regproc, aclitem...): the same UTF-8 decoding as text.
-    default_registry.text_decoder(0): _TEXT,
-}
-
-
-# Kind -> its decoder, for the pure Python build (the text-format decoder of
-# types without a parser is a different function, with the same result).
-_BY_KIND: dict[int, Any] = {kind: decoder for decoder, kind in _KINDS.items()}
-_BY_KIND[_TEXT] = binary.decode_text
-
 
 def _truncated() -> ProtocolError:
     return ProtocolError("truncated DataRow")
@@ -124,35 +47,42 @@ def _truncated() -> ProtocolError:
 class RowDecoder:
     """Decodes the DataRows of one result shape into records of ``record_class``.
 
-    ``decoders`` has one callable per column (``bytes -> value``);
+    ``codecs`` has one :class:`~pgwire.types.codec.Codec` per column (a plain
+    function of the field's bytes is wrapped in a FunctionCodec);
     ``mapping`` is the column name -> index mapping every record shares.
     Call the decoder with a DataRow body, or :meth:`decode_at` with a buffer
     and the body's bounds in it; framing errors raise
-    :class:`ProtocolError`, a decoder's own exception propagates.
+    :class:`ProtocolError`, a codec's own exception propagates.
     """
 
-    __slots__ = (
-        "_decoders", "_kinds", "_mapping", "_record_class", "_plain", "_count", "_untrack"
-    )
+    __slots__ = ("_codecs", "_functions", "_mapping", "_record_class", "_plain", "_count",
+                 "_untrack")
 
     def __init__(
         self,
-        decoders: Sequence[Callable[[bytes], Any]],
+        codecs: Sequence[Codec | Any],
         mapping: Mapping[str, int],
         record_class: type[Record] = Record,
     ) -> None:
-        self._decoders: list[Any] = list(decoders)
-        self._kinds = [_KINDS.get(decoder, _GENERIC) for decoder in self._decoders]
+        self._codecs: list[Any] = [
+            codec if isinstance(codec, Codec) else FunctionCodec(codec) for codec in codecs
+        ]
+        # The pure Python build calls these: the codecs' plain functions, or
+        # None for UTF-8 text, which it decodes inline.
+        self._functions = [
+            None if function is decode_utf8 else function
+            for function in (codec.decoder_function() for codec in self._codecs)
+        ]
         self._mapping = mapping
         self._record_class = record_class
         self._plain = record_class is Record
-        self._count = len(self._decoders)
-        # A plain Record of such values (or NULLs) cannot be in a cycle, so
+        self._count = len(self._codecs)
+        # A plain Record of atomic values (or NULLs) cannot be in a cycle, so
         # the compiled build takes it and its tuple out of the cyclic
         # garbage collector's lists, as CPython does for such tuples itself:
         # a large result then costs no collector passes.
         self._untrack = cython.compiled and self._plain and all(
-            kind in _ATOMIC_KINDS for kind in self._kinds
+            codec.atomic for codec in self._codecs
         )
 
     def __call__(self, body: bytes) -> Record:
@@ -163,9 +93,8 @@ class RowDecoder:
         count = self._count
         if end - start < 2 or read_int16(data, start) != count:
             raise ProtocolError("DataRow field count does not match RowDescription")
-        decoders = self._decoders
-        kinds = self._kinds
-        binary_decoders = _BY_KIND
+        codecs = self._codecs
+        functions = self._functions
         values: list[Any] = [None] * count
         value: Any
         pos = start + 2
@@ -183,53 +112,15 @@ class RowDecoder:
                 continue
             if length > end - pos:
                 raise _truncated()
-            kind = kinds[index]
             if cython.compiled:
-                # The common types in C; the rest through their Python functions.
-                if kind == _INT4:
-                    value = decode_int4(data, pos, length)
-                elif kind == _TEXT:
-                    value = decode_text(data, pos, length)
-                elif kind == _INT8:
-                    value = decode_int8(data, pos, length)
-                elif kind == _BOOL:
-                    value = decode_bool(data, pos, length)
-                elif kind == _NUMERIC:
-                    value = decode_numeric(data, pos, length)
-                elif kind == _TIMESTAMPTZ:
-                    value = decode_timestamptz(data, pos, length)
-                elif kind == _TIMESTAMP:
-                    value = decode_timestamp(data, pos, length)
-                elif kind == _DATE:
-                    value = decode_date(data, pos, length)
-                elif kind == _FLOAT8:
-                    value = decode_float8(data, pos, length)
-                elif kind == _INT2:
-                    value = decode_int2(data, pos, length)
-                elif kind == _FLOAT4:
-                    value = decode_float4(data, pos, length)
-                elif kind == _OID:
-                    value = decode_oid(data, pos, length)
-                elif kind == _BYTEA:
-                    value = decode_bytea(data, pos, length)
-                elif kind == _CHAR:
-                    value = decode_char(data, pos, length)
-                elif kind == _TIME:
-                    value = decode_time(data, pos, length)
-                elif kind == _TIMETZ:
-                    value = decode_timetz(data, pos, length)
-                elif kind == _INTERVAL:
-                    value = decode_interval(data, pos, length)
-                elif kind == _UUID:
-                    value = decode_uuid(data, pos, length)
-                else:
-                    value = decoders[index](data[pos : pos + length])
-            elif kind == _TEXT:
-                value = data[pos : pos + length].decode("utf-8")
-            elif kind:
-                value = binary_decoders[kind](data, pos, length)
+                codec = cython.cast(Codec, codecs[index])
+                value = codec.decode(data, pos, length)
             else:
-                value = decoders[index](data[pos : pos + length])
+                function = functions[index]
+                if function is None:
+                    value = data[pos : pos + length].decode("utf-8")
+                else:
+                    value = function(data, pos, length)
             values[index] = value
             pos += length
         if pos != end:
@@ -282,7 +173,7 @@ class RowCodec:
         """
         self.columns = columns
         formats: list[int] = []
-        decoders: list[Callable[[bytes], Any]] = []
+        decoders: list[Codec] = []
         for column in columns:
             if formats_as_sent:
                 if column.format == BINARY_FORMAT:
@@ -311,7 +202,7 @@ class RowCodec:
             decoders, self.mapping, record_class
         )
 
-def _undecodable(column: Column, registry: TypeRegistry) -> Callable[[bytes], Any]:
+def _undecodable(column: Column, registry: TypeRegistry) -> Codec:
     type_name = registry.type_name(column.type_oid) or f"OID {column.type_oid}"
 
     def decode(data: bytes) -> Any:
@@ -325,4 +216,4 @@ def _undecodable(column: Column, registry: TypeRegistry) -> Callable[[bytes], An
             data_type=type_name,
         )
 
-    return decode
+    return FunctionCodec(decode)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from pgwire.types import TypeRegistry, UnrepresentableValueError, default_registry, oids
 from pgwire.types.arrays import parse_array_text
-from pgwire.types.text import format_value
+from pgwire.types.textformat import format_value
 
 R = default_registry
 UTC = timezone.utc

@@ -24,7 +24,7 @@ from pgwire.exceptions import (
     notice_from_fields,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 ALL_FIELDS = {
     "S": "ERREUR",

@@ -1,0 +1,16 @@
+# Static types for jsons.py when it is compiled (Cython pure Python mode).
+cimport cython
+
+from pgwire.types.codec cimport Codec
+
+cdef class JsonCodec(Codec):
+    cdef readonly object loads
+    cdef readonly object encoder
+    cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
+    cpdef object encode(self, object value)
+
+cdef class JsonbCodec(Codec):
+    cdef readonly object loads
+    cdef readonly object encoder
+    cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
+    cpdef object encode(self, object value)

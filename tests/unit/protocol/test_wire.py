@@ -1,0 +1,96 @@
+"""Server-less tests of message framing: MessageReader and the frontend builders."""
+
+from __future__ import annotations
+
+import struct
+from datetime import timezone
+from typing import Any
+
+import pytest
+
+from pgwire.exceptions import ProtocolError
+from pgwire.protocol import wire
+from pgwire.protocol.wire import MessageReader
+from pgwire.types import default_registry
+
+UTC = timezone.utc
+
+
+def msg(kind: bytes, body: bytes = b"") -> bytes:
+    return kind + struct.pack("!i", len(body) + 4) + body
+
+
+def data_row(*fields: bytes | None) -> bytes:
+    body = struct.pack("!h", len(fields))
+    for field in fields:
+        body += struct.pack("!i", -1) if field is None else struct.pack("!i", len(field)) + field
+    return body
+
+
+def encode(oid: int, value: Any) -> bytes:
+    encoder = default_registry.binary_encoder(oid)
+    assert encoder is not None
+    return encoder(value)
+
+
+# -- MessageReader ------------------------------------------------------------------------
+
+
+def test_reader_frames_in_place_and_copies_on_request() -> None:
+    stream = msg(b"C", b"SELECT 1\x00") + msg(b"Z", b"I")
+    reader = MessageReader()
+    reader.feed(stream)
+    assert reader.next_frame() == ord("C")
+    assert reader.data[reader.start : reader.end] == b"SELECT 1\x00"
+    assert reader.next_message() == (ord("Z"), b"I")
+    assert reader.next_frame() == -1
+    assert reader.next_message() is None
+    assert reader.buffered == 0
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_reader_reassembles_any_split(chunk: int) -> None:
+    messages = [(ord("D"), bytes(range(i % 200))) for i in range(60)]
+    stream = b"".join(msg(bytes((kind,)), body) for kind, body in messages)
+    reader = MessageReader()
+    got = []
+    for i in range(0, len(stream), chunk):
+        reader.feed(stream[i : i + chunk])
+        while (message := reader.next_message()) is not None:
+            got.append(message)
+    assert got == messages
+    assert reader.buffered == 0
+
+
+def test_reader_joins_a_large_message_once() -> None:
+    body = bytes(range(256)) * 4096  # 1 MiB
+    stream = msg(b"d", body) + msg(b"c")
+    reader = MessageReader()
+    for i in range(0, len(stream), 1000):
+        reader.feed(bytearray(stream[i : i + 1000]))  # any bytes-like object
+        assert reader.buffered == min(i + 1000, len(stream))
+        if i + 1000 < len(body) + 5:
+            assert reader.next_frame() == -1
+    assert reader.next_message() == (ord("d"), body)
+    assert reader.next_message() == (ord("c"), b"")
+    assert reader.next_message() is None
+
+
+@pytest.mark.parametrize("length", [3, -1, 2**31 - 1])
+def test_reader_rejects_bad_lengths(length: int) -> None:
+    reader = MessageReader(max_message_size=1 << 20)
+    reader.feed(b"D" + struct.pack("!i", length))
+    with pytest.raises(ProtocolError, match="invalid message length"):
+        reader.next_frame()
+
+
+def test_bind_message_layout() -> None:
+    message = wire.bind("p", "s", [1, 0], [b"\x00\x00\x00\x07", None], [1])
+    body = (
+        b"p\x00s\x00" + struct.pack("!hhh", 2, 1, 0) + struct.pack("!h", 2)
+        + struct.pack("!i", 4) + b"\x00\x00\x00\x07" + struct.pack("!i", -1)
+        + struct.pack("!hh", 1, 1)
+    )
+    assert message == msg(b"B", body)
+    with pytest.raises(ValueError, match="NUL"):
+        wire.bind("p\x00", "s", [], [], [])
