@@ -163,9 +163,12 @@ TRANSITIONS: dict[EngineState, dict[int, EngineState]] = {
     _COPY_BOTH: {
         SEND: _COPY_BOTH,
         wire.COPY_DATA: _COPY_BOTH,
-        # The server has nothing more to stream (it still takes our
-        # CopyData until our CopyDone); results follow.
-        wire.COPY_DONE: _BUSY,
+        # The server stops streaming with CopyDone, but a walsender may still
+        # send a keepalive before it reads ours (seen from PostgreSQL 15);
+        # the stream ends with the command's results.
+        wire.COPY_DONE: _COPY_BOTH,
+        wire.ROW_DESCRIPTION: _BUSY,  # a physical stream's next timeline
+        wire.COMMAND_COMPLETE: _BUSY,
         wire.ERROR_RESPONSE: _BUSY,
     },
     _CLOSED: {},

@@ -614,7 +614,9 @@ class CopyBoth(StreamingOperation):
     until either side sends CopyDone.  PostgreSQL docs, "Streaming
     Replication Protocol": after both CopyDones the command completes; a
     physical stream that reached the end of a timeline first sends a result
-    set with the next timeline, kept in :attr:`results`.
+    set with the next timeline, kept in :attr:`results`.  CopyData the
+    server sends after its own CopyDone (a walsender's last keepalive) is
+    dropped: the stream is over.
     """
 
     __slots__ = ("sql", "streaming", "server_done", "client_done", "format", "results",
@@ -640,9 +642,10 @@ class CopyBoth(StreamingOperation):
 
     def handle(self, engine: Engine, kind: int, body: bytes) -> bool:
         if kind == _COPY_DATA:
-            if not self.streaming or self.server_done:
-                raise ProtocolError("CopyData outside the CopyBoth stream")
-            self.push(body)
+            if not self.streaming:
+                raise ProtocolError("CopyData before CopyBothResponse")
+            if not self.server_done:
+                self.push(body)
             return False
         if kind == _COPY_BOTH_RESPONSE:
             if self.streaming:
@@ -651,6 +654,8 @@ class CopyBoth(StreamingOperation):
             self.streaming = True
             return False
         if kind == _COPY_DONE:
+            if self.server_done:
+                raise ProtocolError("second CopyDone in one CopyBoth stream")
             self.server_done = True
             return False
         if kind == _ROW_DESCRIPTION:

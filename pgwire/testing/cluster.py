@@ -16,7 +16,6 @@ import signal
 import subprocess
 import tempfile
 import time
-import urllib.parse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgwire.testing import _proc
 from pgwire.testing._certs import generate_self_signed_cert
+from pgwire.testing._client import PsqlError, build_uri, conninfo, run_psql
 from pgwire.testing._proc import ClusterError, OSUser
 
 if TYPE_CHECKING:
@@ -64,58 +64,12 @@ _BIND_FAILURES = (
 )
 
 
-class PsqlError(ClusterError):
-    """A ``psql`` command run by :meth:`TemporaryCluster.psql` failed."""
-
-    def __init__(self, message: str, returncode: int, stdout: str, stderr: str) -> None:
-        super().__init__(message)
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
-
-
 def _conf_value(value: str | int | bool) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, int):
         return str(value)
     return "'" + value.replace("'", "''") + "'"
-
-
-def _conninfo_value(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def conninfo(**params: str | int | None) -> str:
-    """A libpq ``key=value`` connection string from keyword arguments (None skipped)."""
-    return " ".join(
-        f"{key}={_conninfo_value(str(value))}" for key, value in params.items() if value is not None
-    )
-
-
-def build_uri(
-    host: str,
-    port: int,
-    user: str,
-    database: str,
-    password: str | None,
-    params: Mapping[str, str],
-) -> str:
-    """A ``postgresql://`` URI; a host starting with ``/`` goes in the query string."""
-    userinfo = urllib.parse.quote(user, safe="")
-    if password is not None:
-        userinfo += ":" + urllib.parse.quote(password, safe="")
-    query: dict[str, str] = {}
-    if host.startswith("/"):
-        netloc = f"{userinfo}@"
-        query.update(host=host, port=str(port))
-    else:
-        netloc = f"{userinfo}@{host}:{port}"
-    query.update(params)
-    uri = f"postgresql://{netloc}/{urllib.parse.quote(database, safe='')}"
-    if query:
-        uri += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
-    return uri
 
 
 class TemporaryCluster:
@@ -550,43 +504,3 @@ GRANT ALL ON SCHEMA public TO PUBLIC;
     def __repr__(self) -> str:
         state = f"port={self.port}" if self.running else "stopped"
         return f"<TemporaryCluster {state} base={self._base}>"
-
-
-def run_psql(
-    psql: Path, info: str, sql: str, *, password: str | None = None, timeout: float = 120
-) -> str:
-    """Run ``sql`` with ``psql`` against the libpq connection string ``info``."""
-    env = _proc.server_env({"PGCONNECT_TIMEOUT": "10"})
-    env.pop("LC_ALL", None)
-    if password is not None:
-        env["PGPASSWORD"] = password
-    result = subprocess.run(
-        [
-            os.fspath(psql),
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            info,
-            "-f",
-            "-",
-        ],
-        input=sql,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise PsqlError(
-            f"psql failed (exit {result.returncode}): {result.stderr.strip()}",
-            result.returncode,
-            result.stdout,
-            result.stderr,
-        )
-    out = result.stdout
-    return out[:-1] if out.endswith("\n") else out

@@ -17,13 +17,29 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pgwire.testing import _proc
-from pgwire.testing._proc import ClusterError
+from pgwire.testing._client import build_uri, conninfo, run_psql
+from pgwire.testing._proc import ClusterError, OSUser
 
-if TYPE_CHECKING:
-    from pgwire.testing.cluster import TemporaryCluster
+
+class ProxiedCluster(Protocol):
+    """What a pgbouncer needs of the :class:`~pgwire.testing.cluster.TemporaryCluster`
+    it proxies to (a protocol, so this module does not import that one)."""
+
+    host: str
+    port: int
+    os_user: OSUser | None
+    passwords: dict[str, str | None]
+    ssl_enabled: bool
+    ssl_cert_file: Path | None
+    ssl_key_file: Path | None
+
+    @property
+    def running(self) -> bool: ...
+
+    def psql_path(self) -> Path: ...
 
 __all__ = ["PgBouncer", "pgbouncer_version"]
 
@@ -65,7 +81,7 @@ class PgBouncer:
 
     def __init__(
         self,
-        cluster: TemporaryCluster,
+        cluster: ProxiedCluster,
         *,
         pool_mode: str = "transaction",
         default_pool_size: int = 5,
@@ -304,7 +320,6 @@ class PgBouncer:
         **params: str,
     ) -> str:
         """A ``postgresql://`` URI through pgbouncer (password defaults to the role's)."""
-        from pgwire.testing.cluster import build_uri
 
         host = os.fspath(self.unix_socket_dir) if unix_socket else self.host
         if password is None:
@@ -338,7 +353,6 @@ class PgBouncer:
         options: Mapping[str, str] | None = None,
     ) -> str:
         """Run ``sql`` with ``psql`` through pgbouncer over TCP."""
-        from pgwire.testing.cluster import conninfo, run_psql
 
         info = conninfo(
             host=self.host, port=self.port, user=user, dbname=database, **dict(options or {})

@@ -1,0 +1,155 @@
+"""Server-less tests of connection-parameter parsing (PostgreSQL docs, "Connection Strings")."""
+
+from __future__ import annotations
+
+import ssl
+
+import pytest
+
+from pgwire.conninfo import build_params, parse_dsn
+from pgwire.exceptions import InterfaceError
+
+ENV = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE",
+       "PGCONNECT_TIMEOUT")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize(
+    ("dsn", "expected"),
+    [
+        ("host=db port=5433 dbname=app user=me",
+         {"host": "db", "port": "5433", "dbname": "app", "user": "me"}),
+        ("password='it\\'s' application_name = 'my app'",
+         {"password": "it's", "application_name": "my app"}),
+        (r"password='a\'b\\c' options=-c\ x=1", {"password": "a'b\\c", "options": "-c x=1"}),
+        ("  host=a  ", {"host": "a"}),
+        ("", {}),
+    ],
+)
+def test_keyword_value_strings(dsn: str, expected: dict[str, str]) -> None:
+    parsed = parse_dsn(dsn)
+    for key, value in expected.items():
+        assert parsed[key] == value
+
+
+@pytest.mark.parametrize(
+    ("dsn", "expected"),
+    [
+        ("postgresql://me:s%40cret@db:5433/app?sslmode=require",
+         {"user": "me", "password": "s@cret", "host": "db", "port": "5433", "dbname": "app",
+          "sslmode": "require"}),
+        ("postgres://db", {"host": "db"}),
+        ("postgresql://[::1]:5432/x", {"host": "::1", "port": "5432", "dbname": "x"}),
+        ("postgresql://a:1,b:2/x", {"host": "a,b", "port": "1,2", "dbname": "x"}),
+        ("postgresql:///app?host=/run/postgresql", {"dbname": "app", "host": "/run/postgresql"}),
+        ("postgresql://me@/app", {"user": "me", "dbname": "app"}),
+    ],
+)
+def test_uris(dsn: str, expected: dict[str, str]) -> None:
+    assert parse_dsn(dsn) == expected
+
+
+@pytest.mark.parametrize(
+    ("dsn", "message"),
+    [
+        ("mysql://x", "invalid DSN scheme"),
+        ("host", "missing '='"),
+        ("password='open", "unterminated quoted value"),
+    ],
+)
+def test_malformed_strings_are_refused(dsn: str, message: str) -> None:
+    with pytest.raises(InterfaceError, match=message):
+        parse_dsn(dsn)
+
+
+def test_precedence_explicit_then_dsn_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGHOST", "envhost")
+    monkeypatch.setenv("PGUSER", "envuser")
+    monkeypatch.setenv("PGDATABASE", "envdb")
+    monkeypatch.setenv("PGPORT", "6000")
+    params = build_params("host=dsnhost user=dsnuser", user="explicit")
+    assert params.addresses == [("dsnhost", 6000)]
+    assert params.user == "explicit"
+    assert params.database == "envdb"
+
+
+def test_database_defaults_to_the_user() -> None:
+    params = build_params(host="h", user="alice")
+    assert params.database == "alice"
+    assert params.startup_parameters() == {
+        "user": "alice", "database": "alice", "client_encoding": "UTF8"
+    }
+
+
+def test_several_hosts_and_ports() -> None:
+    assert build_params("host=a,b,c port=1,2,3").addresses == [("a", 1), ("b", 2), ("c", 3)]
+    assert build_params("host=a,b port=7").addresses == [("a", 7), ("b", 7)]
+    assert build_params(host=["a", "b"], port=[1, 2]).addresses == [("a", 1), ("b", 2)]
+    assert build_params("host=a,b port=,9").addresses == [("a", 5432), ("b", 9)]
+    with pytest.raises(InterfaceError, match="could not match 2 port numbers to 3 hosts"):
+        build_params("host=a,b,c port=1,2")
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "x"])
+def test_bad_ports_are_refused(port: str) -> None:
+    with pytest.raises(InterfaceError, match="port"):
+        build_params(f"host=a port={port}")
+
+
+def test_connect_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert build_params("host=a connect_timeout=7").connect_timeout == 7.0
+    assert build_params("host=a connect_timeout=0").connect_timeout is None  # wait forever
+    assert build_params("host=a connect_timeout=7", timeout=2).connect_timeout == 2
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "3")
+    assert build_params("host=a").connect_timeout == 3.0
+    with pytest.raises(InterfaceError, match="connect_timeout"):
+        build_params("host=a connect_timeout=soon")
+
+
+def test_server_settings_and_startup_parameters() -> None:
+    params = build_params("host=a user=u application_name=tool options='-c work_mem=64MB'",
+                          server_settings={"search_path": "app", "jit": "off"})
+    startup = params.startup_parameters()
+    assert startup["application_name"] == "tool"
+    assert startup["options"] == "-c work_mem=64MB"
+    assert startup["search_path"] == "app" and startup["jit"] == "off"
+
+
+@pytest.mark.parametrize(
+    ("ssl_argument", "dsn", "mode", "verifies"),
+    [
+        (None, "host=a", "prefer", False),
+        (None, "host=a sslmode=disable", "disable", None),
+        (None, "host=a sslmode=require", "require", False),
+        (None, "host=a sslmode=verify-full", "verify-full", True),
+        (True, "host=a", "require", False),
+        (False, "host=a sslmode=require", "disable", None),
+        ("verify-ca", "host=a", "verify-ca", True),
+    ],
+)
+def test_sslmode(ssl_argument: object, dsn: str, mode: str, verifies: bool | None) -> None:
+    params = build_params(dsn, ssl=ssl_argument)
+    assert params.sslmode == mode
+    if verifies is None:
+        assert params.ssl_context is None
+    else:
+        assert params.ssl_context is not None
+        assert (params.ssl_context.verify_mode == ssl.CERT_REQUIRED) is verifies
+        assert params.ssl_context.check_hostname is (mode == "verify-full")
+
+
+def test_an_ssl_context_is_used_as_given() -> None:
+    context = ssl.create_default_context()
+    params = build_params("host=a", ssl=context)
+    assert params.ssl_context is context and params.sslmode == "require"
+
+
+@pytest.mark.parametrize("bad", ["sometimes", 3])
+def test_bad_ssl_arguments_are_refused(bad: object) -> None:
+    with pytest.raises(InterfaceError, match="ssl"):
+        build_params("host=a", ssl=bad)
