@@ -12,6 +12,7 @@ the same members:
 member                 asyncio                               blocking
 =====================  ====================================  ==================================
 ``Lock``               FIFO lock of tasks, with a timeout    ``threading.Lock``, with a timeout
+                       (``try_acquire`` takes it if free)
 ``owner()``            the current task                      the current thread
 ``start_recovery(f)``  runs ``f()`` as a task, returns it    runs ``f()`` now, returns None
 ``wait_recovery(t)``   awaits the task (shielded)            nothing to wait for
@@ -108,6 +109,13 @@ class _TaskLock:
     def locked(self) -> bool:
         return self._locked
 
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free, without waiting (no coroutine to run)."""
+        if self._locked:
+            return False
+        self._locked = True
+        return True
+
     async def acquire(self, timeout: float | None = None) -> None:
         if not self._locked:
             # Unlocked means nobody is waiting: a release hands the lock
@@ -164,6 +172,9 @@ class _ThreadLock:
 
     def locked(self) -> bool:
         return self._lock.locked()
+
+    def try_acquire(self) -> bool:
+        return self._lock.acquire(False)
 
     def acquire(self, timeout: float | None = None) -> None:
         if not self._lock.acquire(timeout=-1 if timeout is None else max(timeout, 0)):

@@ -172,7 +172,18 @@ class AsyncioDriver:
             while True:
                 try:
                     if isinstance(request, Operation):
-                        result = await self._run_op(request, limit)
+                        self._start(request)
+                        if request.done:
+                            result = request
+                        else:
+                            waiter = self.loop.create_future()
+                            self._op_waiters[request] = waiter
+                            try:
+                                result = await (
+                                    waiter if limit is None else self._until(waiter, limit)
+                                )
+                            finally:
+                                self._op_waiters.pop(request, None)
                     elif type(request) is Deadline:
                         seconds = request.seconds
                         if seconds is None:
@@ -194,10 +205,6 @@ class AsyncioDriver:
             return stop.value  # type: ignore[no-any-return]
         finally:
             flow.close()
-
-    async def _run_op(self, op: Operation, limit: float | None) -> Operation:
-        self._start(op)
-        return await self._wait_op(op, limit)
 
     def _start(self, op: Operation) -> None:
         engine = self.engine

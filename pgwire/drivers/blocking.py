@@ -173,6 +173,9 @@ class BlockingDriver:
         if kind is Write:
             self._require_socket()
             self._send_all(request.data, limit)
+            # Take in what the server said meanwhile (an error ending a
+            # COPY), so the flow can stop sending early.
+            self._poll()
             return None
         if kind is Progress:
             op = request.op
@@ -348,6 +351,16 @@ class BlockingDriver:
     def _send_all(self, data: bytes, deadline: float | None) -> None:
         """Write everything, reading whatever the server sends meanwhile."""
         view = memoryview(data)
+        sock = self._require_socket()
+        try:
+            # Most requests fit in the socket's buffer: try at once, and wait
+            # for writability (reading meanwhile) only for what is left.
+            view = view[sock.send(view[:_RECV_SIZE]):]
+        except (BlockingIOError, ssl_module.SSLWantWriteError, ssl_module.SSLWantReadError):
+            pass
+        except OSError as exc:
+            self._lost(exc)
+            return
         while view:
             sock = self._require_socket()
             readable, writable = _wait(sock, True, _remaining(deadline))

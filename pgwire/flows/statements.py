@@ -462,7 +462,17 @@ class Session:
             and all(_text_safe(arg) for arg in args)
         ):
             return (yield from self._first_use_flow(sql, args, max_rows))
-        for attempt in (1, 2):
+        attempts: tuple[int, ...] = (1, 2)
+        if self.use_named_statements:
+            cached = self.cache.get(sql)
+            if cached is not None:
+                # The steady state, without a lookup flow: one Bind/Execute/Sync.
+                result = yield from self.execute_prepared_flow(cached, args, max_rows=max_rows,
+                                                               retry=True)
+                if result is not None:
+                    return result
+                attempts = (2,)
+        for attempt in attempts:
             state = yield from self._lookup_flow(sql)
             result = yield from self.execute_prepared_flow(state, args, max_rows=max_rows,
                                                            retry=attempt == 1)

@@ -74,6 +74,10 @@ _ERROR_RESPONSE = wire.ERROR_RESPONSE
 class TransactionStatus(enum.Enum):
     """Transaction state reported by ReadyForQuery."""
 
+    # Members are compared by identity: hash them by identity too, in C
+    # (Enum's own __hash__ is Python code, run on every table lookup).
+    __hash__ = object.__hash__
+
     IDLE = "I"
     IN_TRANSACTION = "T"
     IN_ERROR = "E"
@@ -85,6 +89,8 @@ STATUS_BY_BYTE = {ord(s.value): s for s in TransactionStatus}
 
 class EngineState(enum.Enum):
     """Where the conversation with the server stands (see the module docstring)."""
+
+    __hash__ = object.__hash__  # see TransactionStatus
 
     STARTUP = "starting up"
     AUTHENTICATED = "authenticated"

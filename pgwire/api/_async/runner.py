@@ -89,13 +89,14 @@ class Runner:
                     # might run, or might be cancelled.
                     raise flavour.TimeoutError(f"timed out: timeout={timeout} s")
                 deadline = self.driver.deadline(timeout)
-                try:
-                    await self._lock.acquire(timeout)
-                except TimeoutError:
-                    raise flavour.TimeoutError(
-                        f"timed out after {timeout} s waiting for the connection"
-                    ) from None
-            else:
+                if not self._lock.try_acquire():
+                    try:
+                        await self._lock.acquire(timeout)
+                    except TimeoutError:
+                        raise flavour.TimeoutError(
+                            f"timed out after {timeout} s waiting for the connection"
+                        ) from None
+            elif not self._lock.try_acquire():
                 await self._lock.acquire()
             try:
                 if self._recovery is not None:

@@ -90,13 +90,14 @@ class Runner:
                     # might run, or might be cancelled.
                     raise flavour.TimeoutError(f"timed out: timeout={timeout} s")
                 deadline = self.driver.deadline(timeout)
-                try:
-                    self._lock.acquire(timeout)
-                except TimeoutError:
-                    raise flavour.TimeoutError(
-                        f"timed out after {timeout} s waiting for the connection"
-                    ) from None
-            else:
+                if not self._lock.try_acquire():
+                    try:
+                        self._lock.acquire(timeout)
+                    except TimeoutError:
+                        raise flavour.TimeoutError(
+                            f"timed out after {timeout} s waiting for the connection"
+                        ) from None
+            elif not self._lock.try_acquire():
                 self._lock.acquire()
             try:
                 if self._recovery is not None:
