@@ -123,15 +123,19 @@ def _cpu_model() -> str:
 
 
 def _git_revision() -> str:
+    return _git_revision_of(ROOT)
+
+
+def _git_revision_of(root: Path) -> str:
     try:
         head = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
             capture_output=True,
             text=True,
             check=True,
@@ -365,7 +369,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--json", metavar="FILE", help="also write every run and the summary as JSON"
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also measure the pgwire of another checkout (built in place), in the same run:"
+        " before/after figures of a change",
+    )
     args = parser.parse_args(argv)
+    if args.baseline is not None:
+        args.baseline = str(Path(args.baseline).resolve())
+        if not (Path(args.baseline) / "pgwire" / "__init__.py").is_file():
+            parser.error(f"--baseline {args.baseline}: no pgwire package there")
     args.repeat = args.repeat or (1 if args.quick else 3)
     args.duration = args.duration or (1.0 if args.quick else 2.0)
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
@@ -423,6 +437,17 @@ def choose_clients(
                         pure_pgwire=True,
                     )
                 )
+            if args.baseline is not None:
+                # The other checkout goes first on the worker's path; both
+                # of its builds, as for this tree.
+                base_env = (("PYTHONPATH", args.baseline),)
+                revision = _git_revision_of(Path(args.baseline))
+                candidates.append(Client(f"{driver_id}_base", f"pgwire {kind} (baseline "
+                                         f"{revision}, as built)", kind, driver_id,
+                                         env=base_env))
+                candidates.append(Client(f"{driver_id}_base_pure", f"pgwire {kind} (baseline "
+                                         f"{revision}, pure Python)", kind, driver_id,
+                                         env=base_env + pure_env, pure_pgwire=True))
             continue
         dist = "psycopg" if driver_id.startswith("psycopg") else driver_id
         if versions[dist] is None:

@@ -58,8 +58,8 @@ for build in "${builds[@]}"; do
 done
 
 if [[ "${PGWIRE_SKIP_LINT:-0}" != 1 ]]; then
-    echo "== ruff check pgwire tests"
-    "$PYTHON" -m ruff check pgwire tests || failed+=(ruff)
+    echo "== ruff check pgwire tests scripts bench"
+    "$PYTHON" -m ruff check pgwire tests scripts bench || failed+=(ruff)
     echo "== mypy"
     "$PYTHON" -m mypy || failed+=(mypy)
 fi

@@ -37,6 +37,7 @@ from ..flows.requests import (
     StartTLS,
     Wait,
     Write,
+    shorter_deadline,
 )
 from ..protocol.engine import Engine, EngineState, Operation, StreamingOperation
 
@@ -185,13 +186,7 @@ class AsyncioDriver:
                             finally:
                                 self._op_waiters.pop(request, None)
                     elif type(request) is Deadline:
-                        seconds = request.seconds
-                        if seconds is None:
-                            limit = deadline
-                        else:
-                            limit = self.loop.time() + seconds
-                            if deadline is not None and deadline < limit:
-                                limit = deadline
+                        limit = shorter_deadline(deadline, self.loop.time(), request)
                         result = None
                     else:
                         result = await self._fulfil(request, limit)

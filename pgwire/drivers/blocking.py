@@ -35,6 +35,7 @@ from ..flows.requests import (
     StartTLS,
     Wait,
     Write,
+    shorter_deadline,
 )
 from ..protocol.engine import Engine, EngineState, Operation
 
@@ -145,13 +146,7 @@ class BlockingDriver:
                         self._start(request, limit)
                         result = self._wait_op(request, limit)
                     elif type(request) is Deadline:
-                        seconds = request.seconds
-                        if seconds is None:
-                            limit = deadline
-                        else:
-                            limit = time.monotonic() + seconds
-                            if deadline is not None and deadline < limit:
-                                limit = deadline
+                        limit = shorter_deadline(deadline, time.monotonic(), request)
                         result = None
                     else:
                         result = self._fulfil(request, limit)

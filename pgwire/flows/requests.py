@@ -135,6 +135,15 @@ class Close(Request):
     __slots__ = ()
 
 
+def shorter_deadline(deadline: float | None, now: float, request: Deadline) -> float | None:
+    """The deadline of a flow after its ``Deadline`` request, on the driver's
+    clock (``now``): the request's own, unless the caller's comes first."""
+    if request.seconds is None:
+        return deadline
+    limit = now + request.seconds
+    return limit if deadline is None or limit < deadline else deadline
+
+
 READ = Read()
 FLUSH = Flush()
 EVENTS = Events()

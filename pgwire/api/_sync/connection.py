@@ -8,8 +8,8 @@ asyncpg's, so code can switch by changing an import.  Operations issued
 concurrently on one connection wait their turn in order instead of failing
 with "another operation is in progress".
 
-This module is the source of the blocking API as well:
-``pgwire/api/_sync/connection.py`` is generated from it (see
+The blocking API's connection (``pgwire.sync.Connection``) is generated
+from the asyncio source of this module by ``scripts/unasync.py`` (see
 :mod:`pgwire.api.flavours`).
 """
 
