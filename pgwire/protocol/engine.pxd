@@ -3,6 +3,8 @@
 # and extend them); only their hot methods get typed locals, in engine.py.
 cimport cython
 
+from pgwire.protocol.messages cimport parse_fields
 from pgwire.protocol.wire cimport MessageReader
 
 cdef int _DATA_ROW, _NOTICE_RESPONSE, _NOTIFICATION_RESPONSE, _PARAMETER_STATUS, _ERROR_RESPONSE
+cdef dict _ROWS

@@ -181,7 +181,11 @@ TRANSITIONS: dict[EngineState, dict[int, EngineState]] = {
 }
 
 
-RowDecoder = Callable[[bytes], Any]
+# The same table, typed for the compiled build (engine.pxd).
+_ROWS = TRANSITIONS
+
+#: What turns a DataRow body into a row (pgwire.types.rows.RowDecoder is one).
+DecodeRow = Callable[[bytes], Any]
 
 
 class Operation:
@@ -437,6 +441,7 @@ class Engine:
             op.fail(exc)
         return failed
 
+    @cython.locals(row=dict)
     def _dispatch(self, kind: int, body: bytes, completed: list[Operation]) -> None:
         if kind == _PARAMETER_STATUS:
             name, value = parse_parameter_status(body)
@@ -448,7 +453,12 @@ class Engine:
         if kind == _NOTIFICATION_RESPONSE:
             self.events.append(parse_notification(body))
             return
-        self.advance(kind)
+        # advance(kind), inline: this runs for every message but DataRow.
+        row = _ROWS[self.state]
+        target = row.get(kind)
+        if target is None:
+            raise ProtocolError(f"unexpected message {_describe(kind)} while {self.state.value}")
+        self.state = target
         if not self._pending:
             # Only an ErrorResponse gets here (the READY row): e.g. FATAL
             # "terminating connection due to administrator command" sent to

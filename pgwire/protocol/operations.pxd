@@ -1,6 +1,12 @@
 # Static types for operations.py when it is compiled (Cython pure Python mode).
 cimport cython
 
+from pgwire.protocol.messages cimport (
+    parse_command_tag,
+    parse_fields,
+    parse_parameter_description,
+    parse_row_description,
+)
 from pgwire.protocol.wire cimport BodyReader
 
 cdef int _DATA_ROW, _AUTHENTICATION, _BACKEND_KEY_DATA, _BIND_COMPLETE, _CLOSE_COMPLETE

@@ -23,7 +23,7 @@ from typing import Any
 from ..exceptions import InterfaceError, ProtocolError, exception_from_fields
 from . import wire
 from .auth import ScramSha256, md5_password
-from .engine import AUTH_OK, Engine, Operation, RowDecoder, StreamingOperation
+from .engine import AUTH_OK, DecodeRow, Engine, Operation, StreamingOperation
 from .messages import (
     Column,
     parse_backend_key_data,
@@ -186,8 +186,8 @@ class StatementResult:
 
     def __init__(
         self,
-        row_decoder: RowDecoder | None = None,
-        on_description: Callable[[list[Column] | None], RowDecoder | None] | None = None,
+        row_decoder: DecodeRow | None = None,
+        on_description: Callable[[list[Column] | None], DecodeRow | None] | None = None,
     ) -> None:
         self.status: str | None = None
         self.columns: list[Column] | None = None
@@ -250,7 +250,7 @@ class SimpleQuery(Operation):
     def __init__(
         self,
         sql: str,
-        on_description: Callable[[list[Column] | None], RowDecoder | None] | None = None,
+        on_description: Callable[[list[Column] | None], DecodeRow | None] | None = None,
     ) -> None:
         super().__init__()
         self.sql = sql
@@ -373,7 +373,7 @@ class Extended(Operation):
     def describe_statement(
         self,
         name: str,
-        on_description: Callable[[list[Column] | None], RowDecoder | None] | None = None,
+        on_description: Callable[[list[Column] | None], DecodeRow | None] | None = None,
     ) -> StatementResult | None:
         """Describe a statement.
 
@@ -393,7 +393,7 @@ class Extended(Operation):
     def describe_portal(
         self,
         name: str,
-        on_description: Callable[[list[Column] | None], RowDecoder | None],
+        on_description: Callable[[list[Column] | None], DecodeRow | None],
     ) -> StatementResult:
         """Describe a portal; the returned result is the one the next execute fills."""
         self._out += wire.describe(b"P", name)
@@ -403,7 +403,7 @@ class Extended(Operation):
         return result
 
     def execute(
-        self, portal: str = "", max_rows: int = 0, row_decoder: RowDecoder | None = None
+        self, portal: str = "", max_rows: int = 0, row_decoder: DecodeRow | None = None
     ) -> StatementResult:
         self._out += wire.execute(portal, max_rows)
         result = self._pending_portal_description

@@ -6,6 +6,7 @@ cimport cython
 cdef class Codec:
     cdef readonly bint atomic
     cdef readonly object in_place
+    cdef readonly object encode_function
     cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
     cpdef object encode(self, object value)
 

@@ -38,12 +38,16 @@ class Codec:
     strings, decimals, dates...), so a row of them cannot be part of a
     reference cycle and the garbage collector need not track it.
     ``in_place``: a plain function ``(data, pos, n) -> value`` doing what
-    ``decode`` does, which the pure Python row decoder calls directly.
+    ``decode`` does, which the pure Python row decoder calls directly;
+    ``encode_function``: a plain function doing what ``encode`` does, which
+    parameter encoding calls directly.
     """
 
-    def __init__(self, atomic: bool = False, in_place: InPlaceDecoder | None = None) -> None:
+    def __init__(self, atomic: bool = False, in_place: InPlaceDecoder | None = None,
+                 encode_function: Encoder | None = None) -> None:
         self.atomic = atomic
         self.in_place = in_place
+        self.encode_function = encode_function
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         """The value in the ``n`` bytes at ``pos`` of ``data``."""
@@ -59,6 +63,10 @@ class Codec:
     def decoder_function(self) -> InPlaceDecoder:
         """What the pure Python row decoder calls: ``in_place``, else ``decode``."""
         return self.in_place if self.in_place is not None else self.decode
+
+    def encoder_function(self) -> Encoder:
+        """What parameter encoding calls: ``encode_function``, else ``encode``."""
+        return self.encode_function if self.encode_function is not None else self.encode
 
 
 class FunctionCodec(Codec):

@@ -570,7 +570,7 @@ def parse_interval(text: str) -> timedelta:
 
 class DateCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_date)
+        super().__init__(True, decode_date, encode_date)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_date(data, pos, n)
@@ -581,7 +581,7 @@ class DateCodec(Codec):
 
 class TimeCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_time)
+        super().__init__(True, decode_time, encode_time)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_time(data, pos, n)
@@ -592,7 +592,7 @@ class TimeCodec(Codec):
 
 class TimeTZCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_timetz)
+        super().__init__(True, decode_timetz, encode_timetz)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_timetz(data, pos, n)
@@ -603,7 +603,7 @@ class TimeTZCodec(Codec):
 
 class TimestampCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_timestamp)
+        super().__init__(True, decode_timestamp, encode_timestamp)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_timestamp(data, pos, n)
@@ -614,7 +614,7 @@ class TimestampCodec(Codec):
 
 class TimestampTZCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_timestamptz)
+        super().__init__(True, decode_timestamptz, encode_timestamptz)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_timestamptz(data, pos, n)
@@ -625,7 +625,7 @@ class TimestampTZCodec(Codec):
 
 class IntervalCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_interval)
+        super().__init__(True, decode_interval, encode_interval)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_interval(data, pos, n)

@@ -79,9 +79,10 @@ class JsonCodec(Codec):
     """json: the text of the value, parsed by ``loads``."""
 
     def __init__(self, loads: Callable[[str], Any], dumps: Callable[[Any], Any]) -> None:
-        super().__init__()
+        encoder = make_json_encoder(dumps)
+        super().__init__(False, None, encoder)
         self.loads = loads
-        self.encoder = make_json_encoder(dumps)
+        self.encoder = encoder
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return self.loads(data[pos : pos + n].decode("utf-8"))
@@ -94,9 +95,10 @@ class JsonbCodec(Codec):
     """jsonb: a version byte, then the text of the value, parsed by ``loads``."""
 
     def __init__(self, loads: Callable[[str], Any], dumps: Callable[[Any], Any]) -> None:
-        super().__init__()
+        encoder = make_jsonb_encoder(dumps)
+        super().__init__(False, None, encoder)
         self.loads = loads
-        self.encoder = make_jsonb_encoder(dumps)
+        self.encoder = encoder
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         if n < 1:

@@ -438,7 +438,7 @@ def encode_numeric(value: Any) -> bytes:
 
 class BoolCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_bool)
+        super().__init__(True, decode_bool, encode_bool)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_bool(data, pos, n)
@@ -449,7 +449,7 @@ class BoolCodec(Codec):
 
 class Int2Codec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_int2)
+        super().__init__(True, decode_int2, encode_int2)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_int2(data, pos, n)
@@ -460,7 +460,7 @@ class Int2Codec(Codec):
 
 class Int4Codec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_int4)
+        super().__init__(True, decode_int4, encode_int4)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_int4(data, pos, n)
@@ -471,7 +471,7 @@ class Int4Codec(Codec):
 
 class Int8Codec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_int8)
+        super().__init__(True, decode_int8, encode_int8)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_int8(data, pos, n)
@@ -482,7 +482,7 @@ class Int8Codec(Codec):
 
 class OidCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_oid)
+        super().__init__(True, decode_oid, encode_oid)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_oid(data, pos, n)
@@ -493,7 +493,7 @@ class OidCodec(Codec):
 
 class Float4Codec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_float4)
+        super().__init__(True, decode_float4, encode_float4)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_float4(data, pos, n)
@@ -504,7 +504,7 @@ class Float4Codec(Codec):
 
 class Float8Codec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_float8)
+        super().__init__(True, decode_float8, encode_float8)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_float8(data, pos, n)
@@ -515,7 +515,7 @@ class Float8Codec(Codec):
 
 class NumericCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_numeric)
+        super().__init__(True, decode_numeric, encode_numeric)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_numeric(data, pos, n)

@@ -241,7 +241,7 @@ class TypeRegistry:
         if oid not in self._custom_binary:
             codec = spec.codec
             self._set(self._decoders, oid, codec)
-            self._set(self._encoders, oid, None if codec is None else codec.encode)
+            self._set(self._encoders, oid, None if codec is None else codec.encoder_function())
         if oid not in self._custom_text:
             self._set(self._parsers, oid, spec.parse)
             self._set(self._formatters, oid, spec.format)

@@ -136,8 +136,9 @@ class TextTypeCodec(Codec):
     """text and the other string types (their encoders name them in errors)."""
 
     def __init__(self, type_name: str) -> None:
-        super().__init__(True, decode_utf8)
-        self.encoder = make_text_encoder(type_name)
+        encoder = make_text_encoder(type_name)
+        super().__init__(True, decode_utf8, encoder)
+        self.encoder = encoder
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return data[pos : pos + n].decode("utf-8")
@@ -148,7 +149,7 @@ class TextTypeCodec(Codec):
 
 class CharCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_char)
+        super().__init__(True, decode_char, encode_char)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_char(data, pos, n)
@@ -159,7 +160,7 @@ class CharCodec(Codec):
 
 class ByteaCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_bytea)
+        super().__init__(True, decode_bytea, encode_bytea)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_bytea(data, pos, n)

@@ -40,7 +40,7 @@ def parse_uuid(text: str) -> UUID:
 
 class UUIDCodec(Codec):
     def __init__(self) -> None:
-        super().__init__(True, decode_uuid)
+        super().__init__(True, decode_uuid, encode_uuid)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         return decode_uuid(data, pos, n)

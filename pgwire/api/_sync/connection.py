@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from ...drivers.blocking import BlockingDriver
-from ...flows import copy as copy_flows
+from ...flows import copying as copy_flows
 from ...flows.connect import connect_flow
 from ...flows.statements import PreparedState, Session
 from ...protocol.operations import StatementResult
