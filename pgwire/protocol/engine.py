@@ -441,7 +441,7 @@ class Engine:
             op.fail(exc)
         return failed
 
-    @cython.locals(row=dict)
+    @cython.locals(row=dict, kind=cython.Py_ssize_t)
     def _dispatch(self, kind: int, body: bytes, completed: list[Operation]) -> None:
         if kind == _PARAMETER_STATUS:
             name, value = parse_parameter_status(body)
@@ -454,12 +454,15 @@ class Engine:
             self.events.append(parse_notification(body))
             return
         # advance(kind), inline: this runs for every message but DataRow.
-        row = _ROWS[self.state]
+        state = self.state
+        row = _ROWS[state]
         target = row.get(kind)
-        if target is None:
-            raise ProtocolError(f"unexpected message {_describe(kind)} while {self.state.value}")
-        self.state = target
-        if not self._pending:
+        if target is not state:  # most messages keep the state: skip the store
+            if target is None:
+                raise ProtocolError(f"unexpected message {_describe(kind)} while {state.value}")
+            self.state = target
+        pending = self._pending
+        if not pending:
             # Only an ErrorResponse gets here (the READY row): e.g. FATAL
             # "terminating connection due to administrator command" sent to
             # an idle connection; the server closes next.
@@ -467,17 +470,18 @@ class Engine:
             self.events.append(error)
             self._close(error)
             return
-        op = self._pending[0]
+        op = pending[0]
         if op.handle(self, kind, body):
-            self._pending.popleft()
+            pending.popleft()
             completed.append(op)
-            if self.state is _CLOSED:  # a startup that failed
+            # Operations never move the engine: the state is still target.
+            if target is _CLOSED:  # a startup that failed
                 completed.extend(self._close(op.error or ProtocolError("startup failed")))
                 return
             self.transaction_status = op.transaction_status
-            if self._pending:
-                self.state = TRANSITIONS[self.state][SEND]
-        elif self.state is _CLOSED:
+            if pending:
+                self.state = _ROWS[target][SEND]
+        elif target is _CLOSED:
             raise ProtocolError(f"message {_describe(kind)} should have ended the session")
 
 

@@ -12,5 +12,5 @@ cpdef list parse_parameter_description(bytes body)
 @cython.locals(reader=BodyReader, code=int)
 cpdef dict parse_fields(bytes body)
 
-@cython.locals(reader=BodyReader)
+@cython.locals(end=Py_ssize_t)
 cpdef str parse_command_tag(bytes body)

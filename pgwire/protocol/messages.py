@@ -138,8 +138,13 @@ def parse_copy_response(body: bytes) -> tuple[int, list[int]]:
 
 
 def parse_command_tag(body: bytes) -> str:
-    reader = BodyReader(body)
-    tag = reader.cstring()
-    if not reader.at_end():
+    # Read without a BodyReader: one CommandComplete per executemany row.
+    end = body.find(b"\x00")
+    if end < 0:
+        raise ProtocolError("unterminated string in message body")
+    if end != len(body) - 1:
         raise ProtocolError("trailing bytes in CommandComplete")
-    return tag
+    try:
+        return body[:end].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProtocolError(f"string in message body is not UTF-8: {exc}") from None
