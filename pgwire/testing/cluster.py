@@ -5,6 +5,9 @@ starts ``postgres`` on a Unix socket in that directory and on a free
 loopback TCP port, with logical replication, TLS (self-signed certificate)
 and one login role per authentication method, and removes everything again
 on :meth:`TemporaryCluster.stop` (also at interpreter exit or on SIGTERM).
+``TemporaryCluster(version=16)`` runs another major version (see
+:mod:`pgwire.testing._versions`); :meth:`TemporaryCluster.start_standby`
+adds a :class:`StandbyCluster`, a hot standby streaming from it.
 """
 
 from __future__ import annotations
@@ -21,15 +24,22 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from pgwire.testing import _proc
+from pgwire.testing import _proc, _versions
 from pgwire.testing._certs import generate_self_signed_cert
 from pgwire.testing._client import PsqlError, build_uri, conninfo, run_psql
-from pgwire.testing._proc import ClusterError, OSUser
+from pgwire.testing._proc import BinaryNotFoundError, ClusterError, OSUser
 
 if TYPE_CHECKING:
     from pgwire.testing.pgbouncer import PgBouncer
 
-__all__ = ["AUTH_METHODS", "PsqlError", "SUPERUSER", "TEST_DATABASE", "TemporaryCluster"]
+__all__ = [
+    "AUTH_METHODS",
+    "PsqlError",
+    "SUPERUSER",
+    "TEST_DATABASE",
+    "StandbyCluster",
+    "TemporaryCluster",
+]
 
 #: Login role name -> pg_hba.conf authentication method.
 AUTH_METHODS: Mapping[str, str] = {
@@ -87,8 +97,9 @@ class TemporaryCluster:
     * database ``pgwire_test`` where every role may create tables.
     * ``ssl_enabled``; ``ssl_cert_file`` doubles as the root certificate
       that verifies the server (names ``localhost`` and ``127.0.0.1``).
-    * ``server_version`` (e.g. ``150018``), ``bindir``, ``datadir``,
-      ``base_dir``, ``log_path``.
+    * ``server_version`` (e.g. ``150018``), ``major`` (``15``), ``bindir``,
+      ``datadir``, ``base_dir``, ``log_path``.
+    * ``version``: the major version asked for (None: the default server).
     """
 
     host = "127.0.0.1"
@@ -103,6 +114,7 @@ class TemporaryCluster:
         extra_hba: Iterable[str] = (),
         ssl: bool = True,
         startup_timeout: float = 60.0,
+        version: int | None = None,
     ) -> None:
         """Prepare (but do not start) a cluster.
 
@@ -110,8 +122,14 @@ class TemporaryCluster:
         :func:`~pgwire.testing.find_postgres_bindir`; ``extra_config`` adds
         ``postgresql.conf`` settings; ``extra_hba`` adds ``pg_hba.conf``
         lines (placed before the built-in ones); ``ssl=False`` runs without
-        TLS.
+        TLS. ``version`` (a major version such as 14 or 18) takes the
+        binaries of :func:`~pgwire.testing.postgresql_bindir` instead
+        (:meth:`start` raises :class:`BinaryNotFoundError` if there are
+        none) and checks that the server started is of that major.
         """
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+            raise TypeError(f"version must be a major version number, not {version!r}")
+        self.version = version
         self._bindir_arg = Path(bindir) if bindir is not None else None
         self._extra_config = dict(extra_config or {})
         self._extra_hba = list(extra_hba)
@@ -136,6 +154,7 @@ class TemporaryCluster:
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
         self._pgbouncers: list[PgBouncer] = []
+        self._standbys: list[StandbyCluster] = []
         self._started = False
 
     # ------------------------------------------------------------------ paths
@@ -144,8 +163,21 @@ class TemporaryCluster:
     def bindir(self) -> Path:
         """Directory of the server binaries in use."""
         if self._bindir is None:
-            self._bindir = self._bindir_arg or _proc.find_postgres_bindir()
+            if self._bindir_arg is not None:
+                self._bindir = self._bindir_arg
+            elif self.version is not None:
+                found = _versions.postgresql_bindir(self.version)
+                if found is None:
+                    raise BinaryNotFoundError(_versions.missing_message(self.version))
+                self._bindir = found
+            else:
+                self._bindir = _proc.find_postgres_bindir()
         return self._bindir
+
+    @property
+    def major(self) -> int:
+        """The server's major version (``server_version // 10000``; 0 before start)."""
+        return self.server_version // 10000
 
     @property
     def base_dir(self) -> Path:
@@ -198,9 +230,12 @@ class TemporaryCluster:
             raise ClusterError("cluster already started")
         self._started = True
         bindir = self.bindir
+        self._check_version(bindir)
         _proc.register(self)
         try:
             self.os_user = _proc.server_os_user()
+            # A cache the server user cannot reach is copied where it can.
+            self._bindir = bindir = _versions.runnable_bindir(bindir, self.os_user)
             self._base = self._make_base_dir()
             self._initdb(bindir)
             self._setup_ssl()
@@ -214,14 +249,36 @@ class TemporaryCluster:
             raise
         return self
 
+    def _check_version(self, bindir: Path) -> None:
+        # Before initdb: a wrong directory (PGWIRE_PGBIN_16 naming a 15) fails fast.
+        if self.version is None:
+            return
+        found = _versions.bindir_major(os.fspath(bindir))
+        if found != self.version:
+            raise ClusterError(
+                f"asked for PostgreSQL {self.version}, but {bindir}/postgres is "
+                + (f"PostgreSQL {found}" if found is not None else "of an unknown version")
+            )
+
     def stop(self) -> None:
-        """Stop the server and any pgbouncer started for it; delete the directory."""
+        """Stop the server and any pgbouncer started for it; delete the directory.
+
+        Standbys started with :meth:`start_standby` stop first, unless they
+        were promoted (they are servers of their own then).
+        """
         for bouncer in reversed(self._pgbouncers):
             try:
                 bouncer.stop()
             except Exception:  # noqa: BLE001 - keep cleaning up
                 pass
         self._pgbouncers.clear()
+        for standby in reversed(self._standbys):
+            if not standby.promoted:
+                try:
+                    standby.stop()
+                except Exception:  # noqa: BLE001 - keep cleaning up
+                    pass
+        self._standbys.clear()
         self._kill_server(fast=False)
         if self._base is not None:
             shutil.rmtree(self._base, ignore_errors=True)
@@ -366,6 +423,10 @@ class TemporaryCluster:
                 break
         raise ClusterError(last_error)
 
+    #: postmaster.pid states meaning "accepts connections" (a hot standby's is
+    #: "standby").
+    _ready_states: tuple[str, ...] = ("ready",)
+
     def _wait_ready(self) -> str:
         pidfile = self.datadir / "postmaster.pid"
         proc = self._proc
@@ -379,7 +440,7 @@ class TemporaryCluster:
             except OSError:
                 lines = []
             if len(lines) >= 8 and lines[0].strip() == str(proc.pid):
-                if lines[7].strip() == "ready":
+                if lines[7].strip() in self._ready_states:
                     return "ready"
             time.sleep(0.02)
         return f"not ready after {self.startup_timeout} s"
@@ -501,6 +562,241 @@ GRANT ALL ON SCHEMA public TO PUBLIC;
         self._pgbouncers.append(bouncer)
         return bouncer
 
+    # --------------------------------------------------------------- standby
+
+    def start_standby(self, **kwargs: Any) -> StandbyCluster:
+        """Start a hot standby of this (running) cluster; stopped with the cluster.
+
+        Keyword arguments go to :class:`StandbyCluster` (``name``,
+        ``slot``, ``extra_config``, ``startup_timeout``).
+        """
+        standby = StandbyCluster(self, **kwargs)
+        standby.start()
+        self._standbys.append(standby)
+        return standby
+
+    def _forget_standby(self, standby: StandbyCluster) -> None:
+        if standby in self._standbys:
+            self._standbys.remove(standby)
+
     def __repr__(self) -> str:
         state = f"port={self.port}" if self.running else "stopped"
-        return f"<TemporaryCluster {state} base={self._base}>"
+        return f"<{type(self).__name__} {state} base={self._base}>"
+
+
+class StandbyCluster(TemporaryCluster):
+    """A hot standby of a running :class:`TemporaryCluster` (its ``primary``).
+
+    :meth:`start` takes a base backup of the primary with ``pg_basebackup``
+    (as ``repl_user``, through a physical replication slot unless
+    ``slot=False``, so the primary keeps the WAL the standby has not
+    received), writes ``standby.signal`` and ``primary_conninfo`` and starts
+    it on a port of its own; it returns once the standby accepts read-only
+    connections and ``pg_is_in_recovery()`` is true. The roles, passwords,
+    databases and TLS certificate are the primary's (``dsn()``,
+    ``connect_kwargs()``, ``passwords``, ``ssl_cert_file`` work as there).
+    :meth:`promote` turns it into a primary; :meth:`stop` drops its slot on
+    the primary. Usually made with :meth:`TemporaryCluster.start_standby`.
+    """
+
+    _ready_states = ("ready", "standby")
+
+    def __init__(
+        self,
+        primary: TemporaryCluster,
+        *,
+        name: str | None = None,
+        slot: bool = True,
+        extra_config: Mapping[str, str | int | bool] | None = None,
+        startup_timeout: float | None = None,
+    ) -> None:
+        """Prepare a standby of ``primary``.
+
+        ``name`` is its ``application_name`` on the primary (and its slot's
+        name; letters, digits and ``_``); ``extra_config`` adds settings to
+        the standby only.
+        """
+        super().__init__(
+            bindir=primary.bindir,
+            extra_config=extra_config,
+            ssl=primary.ssl_enabled,
+            startup_timeout=primary.startup_timeout if startup_timeout is None else startup_timeout,
+            version=primary.version,
+        )
+        self.primary = primary
+        self.name = name or f"pgwire_standby_{secrets.token_hex(4)}"
+        if not all(c.isalnum() or c == "_" for c in self.name) or not self.name.isascii():
+            raise ValueError(f"standby name must be letters, digits and _: {self.name!r}")
+        self.slot_name: str | None = self.name.lower() if slot else None
+        self.promoted = False
+        self._slot_created = False
+
+    def start(self) -> StandbyCluster:
+        """Base backup of the primary, then start as a hot standby."""
+        if self._started:
+            raise ClusterError("cluster already started")
+        primary = self.primary
+        if not primary.running:
+            raise ClusterError("the primary is not running")
+        wal_level = primary.psql("SHOW wal_level")
+        if wal_level not in ("replica", "logical"):
+            raise ClusterError(f"the primary runs with wal_level={wal_level}: no standby possible")
+        self._started = True
+        _proc.register(self)
+        try:
+            self.os_user = primary.os_user
+            self._bindir = primary.bindir
+            self.passwords = dict(primary.passwords)
+            self._base = self._make_base_dir()
+            self._base_backup()
+            self._copy_ssl()
+            self._write_standby_config()
+            self._launch(new_port=True)
+            if self.psql("SELECT pg_is_in_recovery()") != "t":
+                raise ClusterError(f"the standby is not in recovery; log {self.log_path}")
+            self.server_version = int(self.psql("SHOW server_version_num"))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop the standby (immediately), delete its directory, drop its slot."""
+        super().stop()
+        self._drop_slot()
+        self.primary._forget_standby(self)
+
+    def promote(self, timeout: float = 60.0) -> None:
+        """Make the standby a primary of its own; returns once it accepts writes.
+
+        The primary keeps running (and no longer keeps WAL for it); stopping
+        the primary no longer stops this server.
+        """
+        if self.promoted:
+            return
+        seconds = max(1, int(timeout))
+        if self.psql(f"SELECT pg_promote(true, {seconds})", timeout=timeout + 30) != "t":
+            raise ClusterError(f"promotion did not finish within {seconds} s; log {self.log_path}")
+        if not _proc.wait_until(lambda: self.psql("SELECT pg_is_in_recovery()") == "f", timeout):
+            raise ClusterError(f"still in recovery after promotion; log {self.log_path}")
+        self.promoted = True
+        self._drop_slot()
+        self.primary._forget_standby(self)
+
+    def wait_for_replay(self, timeout: float = 30.0) -> None:
+        """Wait until the standby has replayed all WAL the primary had written when called."""
+        # The insert position, not pg_current_wal_lsn() (the write position):
+        # with synchronous_commit off a commit may not be written yet.
+        lsn = self.primary.psql(
+            "SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
+            "ELSE pg_current_wal_insert_lsn() END"
+        )
+        query = f"SELECT coalesce(pg_last_wal_replay_lsn() >= '{lsn}'::pg_lsn, false)"
+        if not _proc.wait_until(lambda: self.psql(query) == "t", timeout, interval=0.05):
+            raise ClusterError(f"standby did not replay up to {lsn} within {timeout} s")
+
+    # ---------------------------------------------------------------- helpers
+
+    def _base_backup(self) -> None:
+        primary = self.primary
+        args: list[str | os.PathLike[str]] = [
+            self.bindir / "pg_basebackup",
+            "--pgdata",
+            self.datadir,
+            "--host",
+            os.fspath(primary.unix_socket_dir),
+            "--port",
+            str(primary.port),
+            "--username",
+            REPLICATION_USER,
+            "--no-password",
+            "--wal-method=stream",
+            "--checkpoint=fast",
+            "--no-sync",
+        ]
+        if self.slot_name is not None:
+            args += ["--create-slot", "--slot", self.slot_name]
+        # The slot may exist even if the copy fails: stop() drops it if so.
+        self._slot_created = self.slot_name is not None
+        result = _proc.run_as(
+            args, user=self.os_user, cwd=self.base_dir, timeout=max(120.0, self.startup_timeout)
+        )
+        if result.returncode != 0:
+            raise ClusterError(
+                f"pg_basebackup failed (exit {result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+
+    def _copy_ssl(self) -> None:
+        # The primary's certificate, in a copy of our own: the primary's
+        # directory may go away (or be rewritten) while the standby runs.
+        self.ssl_enabled = False
+        primary = self.primary
+        if not (primary.ssl_enabled and primary.ssl_cert_file and primary.ssl_key_file):
+            return
+        cert = self.base_dir / "server.crt"
+        key = self.base_dir / "server.key"
+        shutil.copyfile(primary.ssl_cert_file, cert)
+        shutil.copyfile(primary.ssl_key_file, key)
+        for path in (cert, key):
+            _proc.chown_to(path, self.os_user)
+        os.chmod(key, 0o600)
+        os.chmod(cert, 0o644)
+        self.ssl_cert_file = cert
+        self.ssl_key_file = key
+        self.ssl_enabled = True
+
+    def _write_standby_config(self) -> None:
+        primary = self.primary
+        primary_conninfo = conninfo(
+            host=os.fspath(primary.unix_socket_dir),
+            port=primary.port,
+            user=REPLICATION_USER,
+            application_name=self.name,
+        )
+        settings: dict[str, str | int | bool] = {
+            # The copied postgresql.conf still names the primary's directory.
+            "unix_socket_directories": os.fspath(self.unix_socket_dir),
+            "ssl": self.ssl_enabled,
+            "hot_standby": True,
+            "primary_conninfo": primary_conninfo,
+            # Reconnect quickly after the primary restarts (default 5 s).
+            "wal_retrieve_retry_interval": "200ms",
+        }
+        if self.slot_name is not None:
+            settings["primary_slot_name"] = self.slot_name
+        if self.ssl_enabled:
+            assert self.ssl_cert_file is not None and self.ssl_key_file is not None
+            settings["ssl_cert_file"] = os.fspath(self.ssl_cert_file)
+            settings["ssl_key_file"] = os.fspath(self.ssl_key_file)
+        settings.update(self._extra_config)
+        body = "".join(f"{name} = {_conf_value(value)}\n" for name, value in settings.items())
+        # postgresql.auto.conf is read last, so these win over the primary's
+        # postgresql.conf lines copied by the base backup.
+        with open(self.datadir / "postgresql.auto.conf", "a") as fh:
+            fh.write("\n# Added by pgwire.testing.StandbyCluster\n" + body)
+        self._write_owned(self.datadir / "standby.signal", "")
+
+    def _drop_slot(self, timeout: float = 10.0) -> None:
+        # The slot would otherwise make the primary keep WAL forever. The
+        # primary's walsender lets go of it a moment after the standby went.
+        if not self._slot_created or self.slot_name is None:
+            return
+        primary = self.primary
+        if not primary.running:
+            self._slot_created = False
+            return
+        sql = (
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+            f"WHERE slot_name = '{self.slot_name}' AND NOT active;\n"
+            f"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '{self.slot_name}'"
+        )
+
+        def dropped() -> bool:
+            try:
+                return primary.psql(sql, timeout=timeout).splitlines()[-1:] == ["0"]
+            except (ClusterError, subprocess.SubprocessError):
+                return not primary.running
+
+        _proc.wait_until(dropped, timeout, interval=0.05)
+        self._slot_created = False
