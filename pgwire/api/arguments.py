@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..conninfo.keywords import KEYWORDS
 from ..conninfo.params import ConnectParams, build_params
 from ..exceptions import InterfaceError
 from ..flows.statements import Session
@@ -19,10 +20,13 @@ from ..protocol.engine import Engine
 from ..types import TypeRegistry, default_registry
 from .results import check_record_class
 
+# asyncpg arguments that have no effect in pgwire (its statement cache has
+# no lifetime or size limit of that kind; there is no loop argument).
 _IGNORED_CONNECT_ARGUMENTS = frozenset(
-    {"loop", "max_cached_statement_lifetime", "max_cacheable_statement_size", "passfile",
-     "direct_tls", "target_session_attrs"}
+    {"loop", "max_cached_statement_lifetime", "max_cacheable_statement_size"}
 )
+# asyncpg arguments build_params() takes by name.
+_ASYNCPG_CONNECT_ARGUMENTS = frozenset({"passfile", "direct_tls", "target_session_attrs"})
 
 
 def prepare_connect(
@@ -44,9 +48,15 @@ def prepare_connect(
     unsupported: dict[str, Any],
 ) -> tuple[ConnectParams, Callable[[], Session]]:
     """Check connect() arguments; return the parameters and a session factory."""
-    unknown = set(unsupported) - _IGNORED_CONNECT_ARGUMENTS
+    keywords = {name: value for name, value in unsupported.items()
+                if name not in _IGNORED_CONNECT_ARGUMENTS}
+    unknown = sorted(name for name in keywords
+                     if name not in KEYWORDS and name not in _ASYNCPG_CONNECT_ARGUMENTS)
     if unknown:
-        raise TypeError(f"connect() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+        raise TypeError(
+            f"connect() got unexpected keyword arguments: {', '.join(unknown)} "
+            "(neither asyncpg arguments nor libpq connection keywords)"
+        )
     if record_class is None:
         raise InterfaceError("record_class is expected to be a subclass of pgwire.Record, got None")
     check_record_class(record_class)
@@ -59,7 +69,7 @@ def prepare_connect(
         raise InterfaceError("statement_cache_size must not be negative")
     params = build_params(dsn, host=host, port=port, user=user, password=password,
                           database=database, ssl=ssl, server_settings=server_settings,
-                          timeout=timeout)
+                          timeout=timeout, **keywords)
     registry = (type_registry or default_registry).copy()
 
     def make_session() -> Session:

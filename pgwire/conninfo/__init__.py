@@ -1,5 +1,6 @@
-"""Connection parameters: conninfo strings, URIs, environment variables (parsing only)."""
+"""Connection parameters: parsing and checking only, no network I/O."""
 
-from .params import ConnectParams, build_params, parse_dsn
+from .params import ConnectParams, Host, build_params, parse_dsn
+from .strings import parse_conninfo
 
-__all__ = ["ConnectParams", "build_params", "parse_dsn"]
+__all__ = ["ConnectParams", "Host", "build_params", "parse_conninfo", "parse_dsn"]

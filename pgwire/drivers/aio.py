@@ -33,6 +33,7 @@ from ..flows.requests import (
     Open,
     Progress,
     Read,
+    Resolve,
     Start,
     StartTLS,
     Wait,
@@ -40,6 +41,7 @@ from ..flows.requests import (
     shorter_deadline,
 )
 from ..protocol.engine import Engine, EngineState, Operation, StreamingOperation
+from .sockets import new_socket, resolved, tls_info
 
 T = TypeVar("T")
 
@@ -266,6 +268,8 @@ class AsyncioDriver:
             return await self._read(limit)
         if kind is Events:
             return await self._events(limit)
+        if kind is Resolve:
+            return await self._resolve(request, limit)
         if kind is Open:
             return await self._open(request, limit)
         if kind is StartTLS:
@@ -285,17 +289,31 @@ class AsyncioDriver:
 
     # -- connecting -----------------------------------------------------------
 
+    async def _resolve(self, request: Resolve, limit: float | None) -> list[Any]:
+        infos = await self._await(
+            self.loop.getaddrinfo(request.host, request.port, type=socket.SOCK_STREAM), limit
+        )
+        return resolved(infos)
+
     async def _open(self, request: Open, limit: float | None) -> None:
         self._detach()
         channel = _Channel(self)
-        host, port = request.host, request.port
-        if host.startswith("/"):
-            connecting: Awaitable[Any] = self.loop.create_unix_connection(
-                lambda: channel, f"{host}/.s.PGSQL.{port}"
-            )
-        else:
-            connecting = self.loop.create_connection(lambda: channel, host, port)
-        await self._await(connecting, limit)
+        endpoint = request.endpoint
+        sock = new_socket(endpoint, request.options)
+        try:
+            await self._await(self.loop.sock_connect(sock, endpoint.address), limit)
+            if endpoint.family == getattr(socket, "AF_UNIX", None):
+                connecting: Awaitable[Any] = self.loop.create_unix_connection(
+                    lambda: channel, sock=sock
+                )
+            else:
+                connecting = self.loop.create_connection(lambda: channel, sock=sock)
+            await self._await(connecting, limit)
+        except BaseException:
+            if channel.transport is not None:
+                channel.transport.abort()
+            sock.close()
+            raise
         self._channel = channel
         self.transport = channel.transport
         self.engine = request.engine
@@ -304,7 +322,7 @@ class AsyncioDriver:
         self._raw_eof = False
         self._closed_waiter = self.loop.create_future()
 
-    async def _start_tls(self, request: StartTLS, limit: float | None) -> None:
+    async def _start_tls(self, request: StartTLS, limit: float | None) -> Any:
         assert self._channel is not None
         transport = await self._await(
             self.loop.start_tls(
@@ -316,6 +334,7 @@ class AsyncioDriver:
         if transport is None:
             raise ConnectionDoesNotExistError("the connection closed while TLS was starting")
         self.transport = self._channel.transport = transport
+        return tls_info(transport.get_extra_info("ssl_object"))
 
     def _detach(self) -> None:
         """Give up the current transport (a failed connection attempt)."""

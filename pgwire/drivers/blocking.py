@@ -31,6 +31,7 @@ from ..flows.requests import (
     Open,
     Progress,
     Read,
+    Resolve,
     Start,
     StartTLS,
     Wait,
@@ -38,6 +39,7 @@ from ..flows.requests import (
     shorter_deadline,
 )
 from ..protocol.engine import Engine, EngineState, Operation
+from .sockets import new_socket, resolved, tls_info
 
 T = TypeVar("T")
 
@@ -202,12 +204,13 @@ class BlockingDriver:
         if kind is Events:
             self._wait_for_events(limit)
             return None
+        if kind is Resolve:
+            return resolved(socket.getaddrinfo(request.host, request.port, type=socket.SOCK_STREAM))
         if kind is Open:
             self._open(request, limit)
             return None
         if kind is StartTLS:
-            self._start_tls(request, limit)
-            return None
+            return self._start_tls(request, limit)
         if kind is Close:
             self.abort()
             return None
@@ -250,33 +253,29 @@ class BlockingDriver:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
-        host, port = request.host, request.port
-        timeout = _remaining(limit)
-        if host.startswith("/"):
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
-            try:
-                sock.connect(f"{host}/.s.PGSQL.{port}")
-            except BaseException:
-                sock.close()
-                raise
-        else:
-            sock = socket.create_connection((host, port), timeout=timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sock.setblocking(False)
+        endpoint = request.endpoint
+        sock = new_socket(endpoint, request.options)
+        try:
+            sock.settimeout(_remaining(limit))
+            sock.connect(endpoint.address)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
         self.sock = sock
         self.engine = request.engine
         self._engine_mode = False
         self._raw = bytearray()
         self._raw_eof = False
 
-    def _start_tls(self, request: StartTLS, limit: float | None) -> None:
+    def _start_tls(self, request: StartTLS, limit: float | None) -> Any:
         sock = self._require_socket()
         sock.setblocking(True)
         sock.settimeout(_remaining(limit))
         wrapped = request.context.wrap_socket(sock, server_hostname=request.server_hostname)
         wrapped.setblocking(False)
         self.sock = wrapped
+        return tls_info(wrapped)
 
     # -- I/O -----------------------------------------------------------------
 

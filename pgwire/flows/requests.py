@@ -10,10 +10,12 @@ build.  Everything else:
 =================  ==========================================================
 request            the driver...
 =================  ==========================================================
-:class:`Open`      opens a stream to a host (TCP) or a directory (Unix
+:class:`Resolve`   looks a host name up, without blocking an event loop
+:class:`Open`      opens a stream to an :class:`Endpoint` (TCP or Unix
                    socket); the bytes read before the first operation are
                    raw (:class:`Read`), then they go to the engine
-:class:`StartTLS`  wraps the stream in TLS (``ssl.SSLContext``)
+:class:`StartTLS`  wraps the stream in TLS (``ssl.SSLContext``); returns
+                   the server's certificate and the ALPN protocol
 :class:`Write`     sends bytes (CopyData, an SSLRequest...), reading what the
                    server sends meanwhile; waits while the send buffer is full
 :class:`Read`      returns the next raw bytes (``b""`` when the server closed)
@@ -53,22 +55,74 @@ class Request:
     __slots__ = ()
 
 
+class Endpoint:
+    """One address to open a stream to: what :class:`Resolve` returns.
+
+    ``family`` is a ``socket.AF_*`` constant; ``address`` the socket address
+    (``(ip, port)``, ``(ip, port, flow, scope)`` or a Unix socket's path).
+    """
+
+    __slots__ = ("family", "address")
+
+    def __init__(self, family: int, address: Any) -> None:
+        self.family = family
+        self.address = address
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.family!r}, {self.address!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Endpoint) and other.family == self.family
+                and other.address == self.address)
+
+    def __hash__(self) -> int:
+        return hash((self.family, self.address))
+
+
+class Resolve(Request):
+    """Look ``host`` up (every IPv4 and IPv6 address, in the resolver's
+    order); the outcome is a list of :class:`Endpoint`."""
+
+    __slots__ = ("host", "port")
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+
+
 class Open(Request):
-    """Open a stream to ``host`` (a directory for a Unix socket) and ``port``.
+    """Open a stream to ``endpoint``, with TCP ``options`` (keepalives...).
 
     ``engine`` gets the stream's protocol bytes once the first operation
     starts.
     """
 
-    __slots__ = ("host", "port", "engine")
+    __slots__ = ("endpoint", "engine", "options")
 
-    def __init__(self, host: str, port: int, engine: Engine | None) -> None:
-        self.host = host
-        self.port = port
+    def __init__(self, endpoint: Endpoint, engine: Engine | None, options: Any = None) -> None:
+        self.endpoint = endpoint
         self.engine = engine
+        self.options = options
+
+
+class TLSInfo:
+    """What a TLS handshake established: the outcome of :class:`StartTLS`."""
+
+    __slots__ = ("certificate", "certificate_der", "alpn_protocol")
+
+    def __init__(
+        self, certificate: dict[str, Any], certificate_der: bytes | None,
+        alpn_protocol: str | None,
+    ) -> None:
+        #: ``SSLSocket.getpeercert()``: empty when the chain was not verified.
+        self.certificate = certificate
+        self.certificate_der = certificate_der
+        self.alpn_protocol = alpn_protocol
 
 
 class StartTLS(Request):
+    """Wrap the stream in TLS; the outcome is a :class:`TLSInfo`."""
+
     __slots__ = ("context", "server_hostname")
 
     def __init__(self, context: Any, server_hostname: str | None) -> None:

@@ -232,9 +232,11 @@ class Session:
         self.descriptions = StatementCache(max(statement_cache_size, 100))
         self.use_named_statements = statement_cache_size > 0
         self.pooler_detected = False
-        # Where the session was opened (host or socket directory, port):
-        # where a cancel request goes.
+        # Where the session was opened (host or socket directory, port).
         self.address: tuple[str, int] | None = None
+        # Where and how a cancel request goes (a flows.connect.CancelTarget).
+        self.cancel_target: Any = None
+        self.tls_in_use = False
         self._prefix = f"__pgwire_{secrets.token_hex(4)}_"
         self._counter = 0
         self._to_close: list[str] = []

@@ -1,4 +1,4 @@
-"""Password authentication exchanges: MD5 and SCRAM-SHA-256.
+"""Password authentication exchanges: MD5, SCRAM-SHA-256 and SCRAM-SHA-256-PLUS.
 
 Pure computations over bytes, driven by the startup flow in ``protocol``.
 SCRAM follows RFC 5802 and RFC 7677 as PostgreSQL applies them
@@ -70,17 +70,42 @@ def _hmac(key: bytes, msg: bytes) -> bytes:
 
 
 class ScramSha256:
-    """Client side of one SCRAM-SHA-256 exchange (without channel binding)."""
+    """Client side of one SCRAM-SHA-256 exchange, with or without channel binding.
+
+    ``channel_binding`` is the ``tls-server-end-point`` data (RFC 5929: the
+    hash of the server's certificate) for SCRAM-SHA-256-PLUS, or None.
+    ``client_supports_binding`` sends the GS2 flag ``y`` (RFC 5802, section
+    6: the client could bind but the server did not offer it), which lets a
+    server that does offer PLUS detect a downgrade.
+    """
 
     mechanism = "SCRAM-SHA-256"
+    plus_mechanism = "SCRAM-SHA-256-PLUS"
 
-    def __init__(self, password: str, nonce: str | None = None) -> None:
+    def __init__(
+        self,
+        password: str,
+        nonce: str | None = None,
+        *,
+        channel_binding: bytes | None = None,
+        client_supports_binding: bool = False,
+    ) -> None:
         self._password = saslprep(password).encode("utf-8")
         self._client_nonce = nonce or base64.b64encode(secrets.token_bytes(18)).decode("ascii")
-        self._gs2_header = "n,,"
+        self._binding = channel_binding
+        if channel_binding is not None:
+            self._gs2_header = "p=tls-server-end-point,,"
+        elif client_supports_binding:
+            self._gs2_header = "y,,"
+        else:
+            self._gs2_header = "n,,"
         self._client_first_bare = f"n=,r={self._client_nonce}"
         self._auth_message = b""
         self._server_signature = b""
+
+    @property
+    def selected_mechanism(self) -> str:
+        return self.plus_mechanism if self._binding is not None else self.mechanism
 
     def client_first(self) -> bytes:
         return (self._gs2_header + self._client_first_bare).encode("ascii")
@@ -98,7 +123,8 @@ class ScramSha256:
             raise ProtocolError("SCRAM server nonce does not extend the client nonce")
         if iterations < 1:
             raise ProtocolError("SCRAM iteration count must be positive")
-        channel_binding = base64.b64encode(self._gs2_header.encode("ascii")).decode("ascii")
+        binding_input = self._gs2_header.encode("ascii") + (self._binding or b"")
+        channel_binding = base64.b64encode(binding_input).decode("ascii")
         final_without_proof = f"c={channel_binding},r={nonce}"
         salted = hashlib.pbkdf2_hmac("sha256", self._password, salt, iterations)
         client_key = _hmac(salted, b"Client Key")
@@ -129,3 +155,86 @@ class ScramSha256:
             raise InterfaceError(
                 "SCRAM server signature does not match: the server did not prove it knows the password"
             )
+
+
+# Signature algorithms of X.509 certificates (OID, DER-encoded) and the hash
+# RFC 5929 section 4.1 says tls-server-end-point uses: the signature's own
+# hash, except that MD5 and SHA-1 are replaced by SHA-256.
+_SIGNATURE_HASHES = {
+    "1.2.840.113549.1.1.4": "sha256",   # md5WithRSAEncryption
+    "1.2.840.113549.1.1.5": "sha256",   # sha1WithRSAEncryption
+    "1.2.840.113549.1.1.14": "sha224",  # sha224WithRSAEncryption
+    "1.2.840.113549.1.1.11": "sha256",  # sha256WithRSAEncryption
+    "1.2.840.113549.1.1.12": "sha384",  # sha384WithRSAEncryption
+    "1.2.840.113549.1.1.13": "sha512",  # sha512WithRSAEncryption
+    "1.2.840.10045.4.1": "sha256",      # ecdsa-with-SHA1
+    "1.2.840.10045.4.3.1": "sha224",    # ecdsa-with-SHA224
+    "1.2.840.10045.4.3.2": "sha256",    # ecdsa-with-SHA256
+    "1.2.840.10045.4.3.3": "sha384",    # ecdsa-with-SHA384
+    "1.2.840.10045.4.3.4": "sha512",    # ecdsa-with-SHA512
+    "1.2.840.10040.4.3": "sha256",      # dsa-with-sha1
+    "2.16.840.1.101.3.4.3.2": "sha256", # dsa-with-sha256
+}
+
+
+def _der_element(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end of contents) of the DER element at ``pos``."""
+    if pos + 2 > len(data):
+        raise ValueError("truncated DER")
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise ValueError("bad DER length")
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    if pos + length > len(data):
+        raise ValueError("truncated DER")
+    return tag, pos, pos + length
+
+
+def _oid_text(body: bytes) -> str:
+    parts = [body[0] // 40, body[0] % 40] if body[0] < 80 else [2, body[0] - 80]
+    value = 0
+    for byte in body[1:]:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            parts.append(value)
+            value = 0
+    return ".".join(str(part) for part in parts)
+
+
+def certificate_signature_hash(der: bytes) -> str:
+    """The hash name tls-server-end-point uses for this certificate.
+
+    Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm
+    AlgorithmIdentifier, signature } (RFC 5280, section 4.1).
+    """
+    try:
+        tag, start, end = _der_element(der, 0)
+        if tag != 0x30:
+            raise ValueError("not a SEQUENCE")
+        _, _, tbs_end = _der_element(der, start)
+        tag, alg_start, _ = _der_element(der, tbs_end)
+        if tag != 0x30:
+            raise ValueError("no AlgorithmIdentifier")
+        tag, oid_start, oid_end = _der_element(der, alg_start)
+        if tag != 0x06:
+            raise ValueError("no algorithm OID")
+        oid = _oid_text(der[oid_start:oid_end])
+    except (ValueError, IndexError) as exc:
+        raise InterfaceError(f"could not parse the server's certificate: {exc}") from None
+    try:
+        return _SIGNATURE_HASHES[oid]
+    except KeyError:
+        raise InterfaceError(
+            f"channel binding: the server certificate's signature algorithm ({oid}) "
+            "has no tls-server-end-point hash"
+        ) from None
+
+
+def tls_server_end_point(der: bytes) -> bytes:
+    """RFC 5929 channel-binding data: the certificate hashed with its signature's hash."""
+    return hashlib.new(certificate_signature_hash(der), der).digest()

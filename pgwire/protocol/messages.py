@@ -114,7 +114,12 @@ def parse_backend_key_data(body: bytes, protocol_minor: int) -> tuple[int, bytes
 def parse_negotiate_protocol_version(body: bytes) -> tuple[int, list[str]]:
     """The newest minor version the server supports and the options it did not know."""
     reader = BodyReader(body)
-    newest_minor = reader.int32()
+    # PostgreSQL sends the whole version number (major << 16 | minor), not
+    # the bare minor the docs describe; accept both spellings.
+    newest = reader.int32()
+    if newest >> 16 not in (0, 3):
+        raise ProtocolError(f"NegotiateProtocolVersion offers an unknown version {newest:#x}")
+    newest_minor = newest & 0xFFFF
     count = reader.int32()
     if count < 0:
         raise ProtocolError("negative option count in NegotiateProtocolVersion")

@@ -20,7 +20,12 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from ..exceptions import InterfaceError, ProtocolError, exception_from_fields
+from ..exceptions import (
+    InterfaceError,
+    ProtocolError,
+    UnsupportedClientFeatureError,
+    exception_from_fields,
+)
 from . import wire
 from .auth import ScramSha256, md5_password
 from .engine import AUTH_OK, DecodeRow, Engine, Operation, StreamingOperation
@@ -62,11 +67,51 @@ _ROW_DESCRIPTION = wire.ROW_DESCRIPTION
 _MAX_REASON = 1000
 
 
+class AuthPolicy:
+    """What the client allows during authentication (PostgreSQL docs,
+    "Parameter Key Words": ``require_auth``, ``channel_binding``).
+
+    ``allowed`` names the methods the server may ask for ("password", "md5",
+    "scram-sha-256", "gss", "sspi", "oauth", and "none" for no request at
+    all); ``channel_binding`` is "disable", "prefer" or "require";
+    ``tls_end_point`` the RFC 5929 binding data of the TLS connection (None
+    without TLS).
+    """
+
+    __slots__ = ("allowed", "requirement", "channel_binding", "tls_end_point", "password_note")
+
+    def __init__(
+        self,
+        allowed: frozenset[str] | None = None,
+        requirement: str = "",
+        channel_binding: str = "prefer",
+        tls_end_point: Callable[[], bytes] | None = None,
+        password_note: str | None = None,
+    ) -> None:
+        self.allowed = allowed
+        self.requirement = requirement
+        self.channel_binding = channel_binding
+        #: Computes the binding data when SCRAM-SHA-256-PLUS is chosen.
+        self.tls_end_point = tls_end_point
+        #: Added to "no password was given" (e.g. why a password file was ignored).
+        self.password_note = password_note
+
+    def check(self, method: str, request: str) -> None:
+        if self.allowed is not None and method not in self.allowed:
+            raise InterfaceError(
+                f'authentication method requirement "{self.requirement}" failed: '
+                f"server {request}"
+            )
+
+
+_DEFAULT_POLICY = AuthPolicy()
+
+
 class Startup(Operation):
     """StartupMessage and authentication, up to the first ReadyForQuery."""
 
     __slots__ = ("_params", "_user", "_password", "_scram", "authenticated", "auth_method",
-                 "protocol_version")
+                 "protocol_version", "_policy", "channel_bound")
 
     starts_session = True
 
@@ -75,6 +120,7 @@ class Startup(Operation):
         params: dict[str, str],
         password: str | None,
         protocol_version: int = wire.PROTOCOL_3_0,
+        policy: AuthPolicy | None = None,
     ) -> None:
         super().__init__()
         # The version asked for; the engine adopts it when the operation is sent.
@@ -83,16 +129,21 @@ class Startup(Operation):
         self._user = params.get("user", "")
         self._password = password
         self._scram: ScramSha256 | None = None
+        self._policy = policy or _DEFAULT_POLICY
         self.authenticated = False
         self.auth_method = "trust"
+        #: True once SCRAM-SHA-256-PLUS bound the session to the TLS channel.
+        self.channel_bound = False
 
     def messages(self) -> bytes:
         return wire.startup_message(self._params, self.protocol_version)
 
     def _require_password(self, method: str) -> str:
         if self._password is None:
+            note = self._policy.password_note
             raise InterfaceError(
                 f"the server requested {method} authentication, but no password was given"
+                + (f" ({note})" if note else "")
             )
         return self._password
 
@@ -129,38 +180,35 @@ class Startup(Operation):
     def _authenticate(self, engine: Engine, body: bytes) -> None:
         reader = BodyReader(body)
         code = reader.int32()
+        policy = self._policy
         if code == 0:  # AuthenticationOk
             if self._scram is not None:
                 raise ProtocolError("SCRAM exchange ended without a server signature")
+            if self.auth_method == "trust":
+                policy.check("none", "did not complete authentication")
+            if policy.channel_binding == "require" and not self.channel_bound:
+                raise InterfaceError(
+                    "channel binding required, but server authenticated client without "
+                    "channel binding"
+                )
             self.authenticated = True
             engine.advance(AUTH_OK)
             return
         if code == 3:  # cleartext password
+            policy.check("password", "requested a cleartext password")
+            self._refuse_without_binding()
             self.auth_method = "password"
             password = self._require_password("password")
             engine.queue(wire.password_message(password.encode("utf-8")))
         elif code == 5:  # MD5 with a 4-byte salt
+            policy.check("md5", "requested a hashed password")
+            self._refuse_without_binding()
             self.auth_method = "md5"
             salt = reader.take(4)
             password = self._require_password("md5")
             engine.queue(wire.password_message(md5_password(self._user, password, salt)))
         elif code == 10:  # SASL: list of mechanisms
-            mechanisms = []
-            while True:
-                name = reader.cstring()
-                if not name:
-                    break
-                mechanisms.append(name)
-            if ScramSha256.mechanism not in mechanisms:
-                raise InterfaceError(
-                    f"the server offers no supported SASL mechanism (offered: {', '.join(mechanisms)})"
-                )
-            self.auth_method = "scram-sha-256"
-            password = self._require_password("SCRAM-SHA-256")
-            self._scram = ScramSha256(password)
-            engine.queue(
-                wire.sasl_initial_response(ScramSha256.mechanism, self._scram.client_first())
-            )
+            self._start_sasl(engine, reader)
         elif code == 11:  # SASLContinue
             if self._scram is None:
                 raise ProtocolError("SASLContinue without a SASL exchange")
@@ -170,13 +218,67 @@ class Startup(Operation):
                 raise ProtocolError("SASLFinal without a SASL exchange")
             self._scram.verify_server_final(reader.rest())
             self._scram = None
-        elif code in (2, 6, 7, 8, 9):
-            raise InterfaceError(
+        elif code in (7, 8):
+            policy.check("gss", "requested GSSAPI authentication")
+            raise UnsupportedClientFeatureError(
+                "the server requested GSSAPI authentication, which pgwire does not support"
+            )
+        elif code == 9:
+            policy.check("sspi", "requested SSPI authentication")
+            raise UnsupportedClientFeatureError(
+                "the server requested SSPI authentication, which pgwire does not support"
+            )
+        elif code in (2, 6):
+            raise UnsupportedClientFeatureError(
                 f"the server requested an unsupported authentication method (code {code}: "
-                "Kerberos/GSSAPI/SSPI)"
+                "Kerberos V5 / SCM credentials)"
             )
         else:
             raise ProtocolError(f"unknown authentication request code {code}")
+
+    def _refuse_without_binding(self) -> None:
+        if self._policy.channel_binding == "require":
+            raise InterfaceError(
+                "channel binding required, but server authenticated client without "
+                "channel binding"
+            )
+
+    def _start_sasl(self, engine: Engine, reader: BodyReader) -> None:
+        mechanisms = []
+        while True:
+            name = reader.cstring()
+            if not name:
+                break
+            mechanisms.append(name)
+        policy = self._policy
+        if ScramSha256.mechanism not in mechanisms and ScramSha256.plus_mechanism not in mechanisms:
+            if "OAUTHBEARER" in mechanisms:
+                policy.check("oauth", "requested OAuth authentication")
+            raise UnsupportedClientFeatureError(
+                f"the server offers no supported SASL mechanism (offered: {', '.join(mechanisms)})"
+            )
+        policy.check("scram-sha-256", "requested SASL authentication")
+        tls = policy.tls_end_point is not None
+        use_plus = (
+            tls and policy.channel_binding != "disable"
+            and ScramSha256.plus_mechanism in mechanisms
+        )
+        if policy.channel_binding == "require" and not use_plus:
+            raise InterfaceError(
+                "channel binding is required, but server did not offer an authentication "
+                "method that supports channel binding"
+            )
+        password = self._require_password("SCRAM-SHA-256")
+        binding = policy.tls_end_point() if use_plus and policy.tls_end_point else None
+        self._scram = ScramSha256(
+            password, channel_binding=binding,
+            client_supports_binding=tls and policy.channel_binding != "disable",
+        )
+        self.auth_method = "scram-sha-256"
+        self.channel_bound = use_plus
+        engine.queue(
+            wire.sasl_initial_response(self._scram.selected_mechanism, self._scram.client_first())
+        )
 
 
 class StatementResult:

@@ -147,12 +147,12 @@ class Runner:
 
     async def _cancel_request(self) -> None:
         engine = self.engine
-        address = self.session.address
-        if engine.backend_pid is None or engine.backend_secret is None or address is None:
+        target = self.session.cancel_target
+        if engine.backend_pid is None or engine.backend_secret is None or target is None:
             return
         side = self.driver.spawn()
         try:
-            await side.run_flow(cancel_flow(address, engine.backend_pid, engine.backend_secret))
+            await side.run_flow(cancel_flow(target, engine.backend_pid, engine.backend_secret))
         finally:
             side.abort()
 

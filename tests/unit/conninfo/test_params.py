@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import ssl
+from pathlib import Path
 
 import pytest
 
 from pgwire.conninfo import build_params, parse_dsn
-from pgwire.exceptions import InterfaceError
-
-ENV = ("PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE",
-       "PGCONNECT_TIMEOUT")
+from pgwire.exceptions import ClientConfigurationError, InterfaceError
+from pgwire.testing._certs import generate_self_signed_cert
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV:
-        monkeypatch.delenv(name, raising=False)
+    """No PG* variable of the machine's leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("PG"):
+            monkeypatch.delenv(name)
 
 
 @pytest.mark.parametrize(
@@ -57,9 +59,9 @@ def test_uris(dsn: str, expected: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     ("dsn", "message"),
     [
-        ("mysql://x", "invalid DSN scheme"),
-        ("host", "missing '='"),
-        ("password='open", "unterminated quoted value"),
+        ("mysql://x", "invalid connection string scheme"),
+        ("host", "missing \"=\" after \"host\""),
+        ("password='open", "unterminated quoted string"),
     ],
 )
 def test_malformed_strings_are_refused(dsn: str, message: str) -> None:
@@ -120,33 +122,81 @@ def test_server_settings_and_startup_parameters() -> None:
     assert startup["search_path"] == "app" and startup["jit"] == "off"
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty home directory: no ~/.postgresql/root.crt, no ~/.pgpass."""
+    monkeypatch.setenv("HOME", os.fspath(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def root_certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("certs")
+    cert, key = directory / "root.crt", directory / "root.key"
+    generate_self_signed_cert(cert, key)
+    return cert
+
+
 @pytest.mark.parametrize(
     ("ssl_argument", "dsn", "mode", "verifies"),
     [
         (None, "host=a", "prefer", False),
         (None, "host=a sslmode=disable", "disable", None),
         (None, "host=a sslmode=require", "require", False),
-        (None, "host=a sslmode=verify-full", "verify-full", True),
+        (None, "host=a sslmode=verify-full sslrootcert=ROOT", "verify-full", True),
         (True, "host=a", "require", False),
         (False, "host=a sslmode=require", "disable", None),
-        ("verify-ca", "host=a", "verify-ca", True),
+        ("verify-ca", "host=a sslrootcert=ROOT", "verify-ca", True),
+        # A root certificate that exists makes libpq verify in every mode.
+        (None, "host=a sslmode=require sslrootcert=ROOT", "require", True),
     ],
 )
-def test_sslmode(ssl_argument: object, dsn: str, mode: str, verifies: bool | None) -> None:
-    params = build_params(dsn, ssl=ssl_argument)
+def test_sslmode(
+    home: Path, root_certificate: Path, ssl_argument: object, dsn: str, mode: str,
+    verifies: bool | None,
+) -> None:
+    params = build_params(dsn.replace("ROOT", os.fspath(root_certificate)), ssl=ssl_argument)
     assert params.sslmode == mode
     if verifies is None:
         assert params.ssl_context is None
     else:
         assert params.ssl_context is not None
         assert (params.ssl_context.verify_mode == ssl.CERT_REQUIRED) is verifies
-        assert params.ssl_context.check_hostname is (mode == "verify-full")
+        # pgwire checks the host name itself, by libpq's rules.
+        assert params.ssl_context.check_hostname is False
+        assert params.tls.check_name is (mode == "verify-full")
+
+
+@pytest.mark.parametrize("mode", ["verify-ca", "verify-full"])
+def test_verifying_without_a_root_certificate_is_refused(home: Path, mode: str) -> None:
+    with pytest.raises(ClientConfigurationError, match="root.crt.* does not exist"):
+        build_params(f"host=a sslmode={mode}")
+
+
+def test_default_root_certificate_is_read_from_the_home_directory(
+    home: Path, root_certificate: Path
+) -> None:
+    (home / ".postgresql").mkdir()
+    (home / ".postgresql" / "root.crt").write_bytes(root_certificate.read_bytes())
+    params = build_params("host=a sslmode=verify-full")
+    assert params.ssl_context is not None
+    assert params.ssl_context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_sslrootcert_system(home: Path) -> None:
+    params = build_params("host=a sslrootcert=system")
+    assert params.sslmode == "verify-full"  # libpq's default with the system store
+    with pytest.raises(ClientConfigurationError, match='weak sslmode "require"'):
+        build_params("host=a sslrootcert=system sslmode=require")
 
 
 def test_an_ssl_context_is_used_as_given() -> None:
     context = ssl.create_default_context()
     params = build_params("host=a", ssl=context)
-    assert params.ssl_context is context and params.sslmode == "require"
+    assert params.ssl_context is context and params.sslmode == "verify-full"
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    assert build_params("host=a", ssl=context).sslmode == "require"
 
 
 @pytest.mark.parametrize("bad", ["sometimes", 3])

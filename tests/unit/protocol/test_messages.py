@@ -7,7 +7,11 @@ import struct
 import pytest
 
 from pgwire.exceptions import ProtocolError
-from pgwire.protocol.messages import parse_command_tag, parse_parameter_description
+from pgwire.protocol.messages import (
+    parse_command_tag,
+    parse_negotiate_protocol_version,
+    parse_parameter_description,
+)
 
 
 @pytest.mark.parametrize("tag", ["INSERT 0 1", "SELECT 200000", "", "COPY 5"])
@@ -39,3 +43,17 @@ def test_parameter_description_reads_counts_as_unsigned() -> None:
 def test_parameter_description_with_trailing_bytes_is_a_protocol_error() -> None:
     with pytest.raises(ProtocolError, match="trailing bytes"):
         parse_parameter_description(struct.pack("!HI", 1, 23) + b"x")
+
+
+@pytest.mark.parametrize(
+    ("newest", "expected"),
+    [(196608, 0), (196610, 2), (0, 0), (2, 2)],  # as PostgreSQL sends it, and as documented
+)
+def test_negotiate_protocol_version(newest: int, expected: int) -> None:
+    body = struct.pack("!ii", newest, 1) + b"_pq_.x\x00"
+    assert parse_negotiate_protocol_version(body) == (expected, ["_pq_.x"])
+
+
+def test_negotiate_protocol_version_of_another_major_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="unknown version"):
+        parse_negotiate_protocol_version(struct.pack("!ii", 4 << 16, 0))
