@@ -125,7 +125,8 @@ class TemporaryCluster:
         TLS. ``version`` (a major version such as 14 or 18) takes the
         binaries of :func:`~pgwire.testing.postgresql_bindir` instead
         (:meth:`start` raises :class:`BinaryNotFoundError` if there are
-        none) and checks that the server started is of that major.
+        none); with ``bindir`` too, that directory is used. Either way
+        :meth:`start` first checks that ``postgres`` is of that major.
         """
         if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
             raise TypeError(f"version must be a major version number, not {version!r}")
