@@ -96,6 +96,12 @@ class Connection:
     def get_server_pid(self) -> int:
         return self._runner.engine.backend_pid or 0
 
+    def get_protocol_version(self) -> tuple[int, int]:
+        """The protocol version in use, e.g. ``(3, 2)`` (PostgreSQL 18 with
+        ``max_protocol_version=3.2``), as libpq's ``PQprotocolVersion``."""
+        version = self._runner.engine.protocol_version
+        return version >> 16, version & 0xFFFF
+
     def get_server_version(self) -> ServerVersion:
         return parse_server_version(self._runner.engine.parameters.get("server_version", ""))
 
