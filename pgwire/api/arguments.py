@@ -26,7 +26,10 @@ _IGNORED_CONNECT_ARGUMENTS = frozenset(
     {"loop", "max_cached_statement_lifetime", "max_cacheable_statement_size"}
 )
 # asyncpg arguments build_params() takes by name.
-_ASYNCPG_CONNECT_ARGUMENTS = frozenset({"passfile", "direct_tls", "target_session_attrs"})
+# (and oauth_token, pgwire's own: a bearer token or a function returning one).
+_ASYNCPG_CONNECT_ARGUMENTS = frozenset(
+    {"passfile", "direct_tls", "target_session_attrs", "oauth_token"}
+)
 
 
 def prepare_connect(

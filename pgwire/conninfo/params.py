@@ -49,7 +49,7 @@ class Host:
     #: A numeric address to connect to instead of resolving ``host``.
     hostaddr: str | None
     port: int
-    password: str | None
+    password: str | None = field(repr=False)
     #: The password file the password came from (for error messages).
     password_file: str | None = None
 
@@ -112,6 +112,11 @@ class ConnectParams:
     password_file_note: str | None = None
     #: ``replication`` as sent ("database", "true") or None.
     replication: str | None = None
+    #: OAuth (PostgreSQL 18): a bearer token, or a function of the server's
+    #: OAuthChallenge that returns one (may be a coroutine function).
+    oauth_token: Any = field(default=None, repr=False)
+    #: ``oauth_issuer``: the issuer the server must name, when given.
+    oauth_issuer: str | None = None
 
     @property
     def addresses(self) -> list[tuple[str, int]]:
@@ -170,6 +175,7 @@ def build_params(
     server_settings: Mapping[str, str] | None = None,
     target_session_attrs: str | None = None,
     timeout: float | None = None,
+    oauth_token: Any = None,
     environ: Mapping[str, str] | None = None,
     **keywords: Any,
 ) -> ConnectParams:
@@ -250,6 +256,18 @@ def build_params(
             else None
         ),
         replication=_replication(get("replication")),
+        oauth_token=_oauth_token(oauth_token),
+        oauth_issuer=get("oauth_issuer") or None,
+    )
+
+
+def _oauth_token(token: Any) -> Any:
+    if token is None or callable(token):
+        return token
+    if isinstance(token, str) and token:
+        return token
+    raise ClientConfigurationError(
+        "invalid oauth_token: expected a token (str) or a function that returns one"
     )
 
 

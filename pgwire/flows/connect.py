@@ -39,6 +39,7 @@ from .requests import (
     CLOSE,
     EVENTS,
     READ,
+    Call,
     Deadline,
     Endpoint,
     Flow,
@@ -188,14 +189,45 @@ def _connect_endpoint(
     # allow: plaintext first, TLS if the server refuses it; prefer: TLS
     # first, plaintext if the handshake fails.
     first_tls = use_tls and mode != "allow"
-    try:
-        return (yield from _attempt(params, host, endpoint, new_session, first_tls))
-    except _RetryOtherWay as retry:
-        if mode == "allow" and use_tls:
-            return (yield from _attempt(params, host, endpoint, new_session, True))
-        if mode == "prefer":
-            return (yield from _attempt(params, host, endpoint, new_session, False))
-        raise retry.error from None
+    token = params.oauth_token if isinstance(params.oauth_token, str) else None
+    while True:
+        try:
+            try:
+                return (yield from _attempt(params, host, endpoint, new_session, first_tls, token))
+            except _RetryOtherWay as retry:
+                if mode == "allow" and use_tls:
+                    return (yield from _attempt(params, host, endpoint, new_session, True, token))
+                if mode == "prefer":
+                    return (yield from _attempt(params, host, endpoint, new_session, False, token))
+                raise retry.error from None
+        except _OAuthChallenged as challenged:
+            if token is not None or not callable(params.oauth_token):
+                raise challenged.error from None
+            token = yield from _oauth_token_flow(params, challenged.challenge)
+
+
+class _OAuthChallenged(Exception):
+    """The server named the issuer and scope it wants a token for."""
+
+    def __init__(self, challenge: Any, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.challenge = challenge
+        self.error = error
+
+
+def _oauth_token_flow(params: ConnectParams, challenge: Any) -> Flow[str]:
+    """Ask the user's provider for a token for the server's issuer and scope."""
+    if params.oauth_issuer is not None and params.oauth_issuer.rstrip("/") != challenge.issuer.rstrip("/"):
+        # libpq refuses a server that names another issuer than the one
+        # configured: a token must not go to a server that did not ask for it.
+        raise InterfaceError(
+            f'the server asks for tokens of issuer "{challenge.issuer}", but oauth_issuer is '
+            f'"{params.oauth_issuer}"'
+        )
+    token = yield Call(params.oauth_token, challenge)
+    if not isinstance(token, str) or not token:
+        raise InterfaceError(f"the oauth_token provider returned {token!r}, not a token")
+    return token
 
 
 class _RetryOtherWay(Exception):
@@ -208,7 +240,7 @@ class _RetryOtherWay(Exception):
 
 def _attempt(
     params: ConnectParams, host: Host, endpoint: Endpoint, new_session: Callable[[], Session],
-    want_tls: bool,
+    want_tls: bool, oauth_token: str | None,
 ) -> Flow[Session]:
     tls = params.tls
     session = new_session()
@@ -227,7 +259,7 @@ def _attempt(
         session.tls_in_use = info is not None
         op = yield Startup(
             params.startup_parameters(), host.password, params.max_protocol_version,
-            _auth_policy(params, host, info),
+            _auth_policy(params, host, info, oauth_token),
         )
     except _RetryOtherWay:
         yield CLOSE
@@ -249,6 +281,8 @@ def _attempt(
     if op.error is not None:
         yield CLOSE
         error = op.error
+        if op.oauth_challenge is not None:
+            raise _OAuthChallenged(op.oauth_challenge, error)
         if isinstance(error, PostgresError) and tls.context is not None \
                 and not host.is_unix_socket and (
                     (not want_tls and tls.sslmode == "allow")
@@ -326,7 +360,9 @@ def _negotiate_tls(params: ConnectParams, host: Host) -> Flow[TLSInfo | None]:
     return info
 
 
-def _auth_policy(params: ConnectParams, host: Host, info: TLSInfo | None) -> AuthPolicy:
+def _auth_policy(
+    params: ConnectParams, host: Host, info: TLSInfo | None, oauth_token: str | None
+) -> AuthPolicy:
     der = info.certificate_der if info is not None else None
     requirement = params.require_auth
     return AuthPolicy(
@@ -335,6 +371,8 @@ def _auth_policy(params: ConnectParams, host: Host, info: TLSInfo | None) -> Aut
         channel_binding=params.channel_binding,
         tls_end_point=(lambda: tls_server_end_point(der)) if der is not None else None,
         password_note=params.password_file_note,
+        oauth_token=oauth_token,
+        oauth_enabled=params.oauth_token is not None,
     )
 
 

@@ -238,3 +238,50 @@ def certificate_signature_hash(der: bytes) -> str:
 def tls_server_end_point(der: bytes) -> bytes:
     """RFC 5929 channel-binding data: the certificate hashed with its signature's hash."""
     return hashlib.new(certificate_signature_hash(der), der).digest()
+
+
+class OAuthChallenge:
+    """What a server asking for OAuth said it wants (PostgreSQL 18,
+    "OAuth Authorization/Authentication"): the issuer whose tokens it
+    accepts and the scope to ask for.  It is handed to the user's token
+    provider."""
+
+    __slots__ = ("issuer", "scope", "discovery_uri")
+
+    def __init__(self, issuer: str, scope: str | None, discovery_uri: str) -> None:
+        self.issuer = issuer
+        self.scope = scope
+        self.discovery_uri = discovery_uri
+
+    def __repr__(self) -> str:
+        return f"OAuthChallenge(issuer={self.issuer!r}, scope={self.scope!r})"
+
+
+OAUTH_MECHANISM = "OAUTHBEARER"
+_WELL_KNOWN = "/.well-known/"
+
+
+def oauth_initial_response(token: str | None) -> bytes:
+    """The OAUTHBEARER client response (RFC 7628, section 3.1): a GS2 header
+    without channel binding, then ``auth=Bearer <token>`` between 0x01
+    separators; an empty ``auth=`` asks the server what it wants."""
+    auth = f"Bearer {token}" if token else ""
+    if "\x01" in auth:
+        raise InterfaceError("an OAuth token may not contain the byte 0x01")
+    return b"n,,\x01auth=" + auth.encode("utf-8") + b"\x01\x01"
+
+
+def parse_oauth_challenge(data: bytes) -> OAuthChallenge:
+    """The server's error document (RFC 7628, section 3.2.2)."""
+    import json
+
+    try:
+        document = json.loads(data.decode("utf-8"))
+        discovery = document["openid-configuration"]
+        scope = document.get("scope")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"malformed OAUTHBEARER challenge from the server: {exc!r}") from None
+    if not isinstance(discovery, str) or (scope is not None and not isinstance(scope, str)):
+        raise ProtocolError("malformed OAUTHBEARER challenge from the server")
+    issuer = discovery.split(_WELL_KNOWN, 1)[0] if _WELL_KNOWN in discovery else discovery
+    return OAuthChallenge(issuer, scope, discovery)

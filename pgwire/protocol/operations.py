@@ -27,7 +27,14 @@ from ..exceptions import (
     exception_from_fields,
 )
 from . import wire
-from .auth import ScramSha256, md5_password
+from .auth import (
+    OAUTH_MECHANISM,
+    OAuthChallenge,
+    ScramSha256,
+    md5_password,
+    oauth_initial_response,
+    parse_oauth_challenge,
+)
 from .engine import AUTH_OK, DecodeRow, Engine, Operation, StreamingOperation
 from .messages import (
     Column,
@@ -78,7 +85,8 @@ class AuthPolicy:
     without TLS).
     """
 
-    __slots__ = ("allowed", "requirement", "channel_binding", "tls_end_point", "password_note")
+    __slots__ = ("allowed", "requirement", "channel_binding", "tls_end_point", "password_note",
+                 "oauth_token", "oauth_enabled")
 
     def __init__(
         self,
@@ -87,8 +95,14 @@ class AuthPolicy:
         channel_binding: str = "prefer",
         tls_end_point: Callable[[], bytes] | None = None,
         password_note: str | None = None,
+        oauth_token: str | None = None,
+        oauth_enabled: bool = False,
     ) -> None:
         self.allowed = allowed
+        #: A bearer token for OAUTHBEARER; without one (but ``oauth_enabled``:
+        #: the user has a token provider) the server is asked what it wants.
+        self.oauth_token = oauth_token
+        self.oauth_enabled = oauth_enabled
         self.requirement = requirement
         self.channel_binding = channel_binding
         #: Computes the binding data when SCRAM-SHA-256-PLUS is chosen.
@@ -111,7 +125,7 @@ class Startup(Operation):
     """StartupMessage and authentication, up to the first ReadyForQuery."""
 
     __slots__ = ("_params", "_user", "_password", "_scram", "authenticated", "auth_method",
-                 "protocol_version", "_policy", "channel_bound")
+                 "protocol_version", "_policy", "channel_bound", "_oauth", "oauth_challenge")
 
     starts_session = True
 
@@ -134,6 +148,10 @@ class Startup(Operation):
         self.auth_method = "trust"
         #: True once SCRAM-SHA-256-PLUS bound the session to the TLS channel.
         self.channel_bound = False
+        self._oauth = False
+        #: Set when the server answered an OAuth attempt with what it wants
+        #: (the connect flow then asks the user's provider and tries again).
+        self.oauth_challenge: OAuthChallenge | None = None
 
     def messages(self) -> bytes:
         return wire.startup_message(self._params, self.protocol_version)
@@ -182,6 +200,8 @@ class Startup(Operation):
         code = reader.int32()
         policy = self._policy
         if code == 0:  # AuthenticationOk
+            if self._oauth and self.oauth_challenge is not None:
+                raise ProtocolError("the server accepted an OAuth exchange it had failed")
             if self._scram is not None:
                 raise ProtocolError("SCRAM exchange ended without a server signature")
             if self.auth_method == "trust":
@@ -209,10 +229,17 @@ class Startup(Operation):
             engine.queue(wire.password_message(md5_password(self._user, password, salt)))
         elif code == 10:  # SASL: list of mechanisms
             self._start_sasl(engine, reader)
+        elif code == 11 and self._oauth:  # OAUTHBEARER: the server's error document
+            self.oauth_challenge = parse_oauth_challenge(reader.rest())
+            # RFC 7628, section 3.2.3: answer with a lone 0x01; the server
+            # then fails the exchange with an ErrorResponse.
+            engine.queue(wire.sasl_response(b"\x01"))
         elif code == 11:  # SASLContinue
             if self._scram is None:
                 raise ProtocolError("SASLContinue without a SASL exchange")
             engine.queue(wire.sasl_response(self._scram.client_final(reader.rest())))
+        elif code == 12 and self._oauth:  # OAUTHBEARER has no final data to check
+            pass
         elif code == 12:  # SASLFinal
             if self._scram is None:
                 raise ProtocolError("SASLFinal without a SASL exchange")
@@ -236,6 +263,21 @@ class Startup(Operation):
         else:
             raise ProtocolError(f"unknown authentication request code {code}")
 
+    def _start_oauth(self, engine: Engine) -> None:
+        policy = self._policy
+        policy.check("oauth", "requested OAuth authentication")
+        self._refuse_without_binding()
+        if policy.oauth_token is None and not policy.oauth_enabled:
+            raise InterfaceError(
+                "the server requested OAuth authentication: pass oauth_token= to connect() "
+                "(a token, or a function that returns one)"
+            )
+        self.auth_method = "oauth"
+        self._oauth = True
+        engine.queue(
+            wire.sasl_initial_response(OAUTH_MECHANISM, oauth_initial_response(policy.oauth_token))
+        )
+
     def _refuse_without_binding(self) -> None:
         if self._policy.channel_binding == "require":
             raise InterfaceError(
@@ -252,8 +294,9 @@ class Startup(Operation):
             mechanisms.append(name)
         policy = self._policy
         if ScramSha256.mechanism not in mechanisms and ScramSha256.plus_mechanism not in mechanisms:
-            if "OAUTHBEARER" in mechanisms:
-                policy.check("oauth", "requested OAuth authentication")
+            if OAUTH_MECHANISM in mechanisms:
+                self._start_oauth(engine)
+                return
             raise UnsupportedClientFeatureError(
                 f"the server offers no supported SASL mechanism (offered: {', '.join(mechanisms)})"
             )
