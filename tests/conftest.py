@@ -31,6 +31,7 @@ from pgwire.testing import (
     TemporaryCluster,
     find_pgbouncer,
 )
+from pgwire.testing.oauth import OAuthCluster
 
 
 def _missing(what: str, exc: BaseException) -> NoReturn:
@@ -152,6 +153,30 @@ def standby() -> Iterator[StandbyCluster]:
         yield primary.start_standby()
     finally:
         primary.stop()  # and its standbys
+
+
+@pytest.fixture(scope="session")
+def oauth_cluster() -> Iterator[OAuthCluster]:
+    """A PostgreSQL 18 server where ``oauth_user`` logs in with OAuth (SASL OAUTHBEARER).
+
+    A :class:`pgwire.testing.oauth.OAuthCluster`: the toy validator module
+    (compiled with gcc on first use) accepts the bearer token
+    ``good.oauth_user`` (``pgwire.testing.oauth.good_token("oauth_user")``)
+    and refuses every other; pg_hba.conf has ``host all oauth_user
+    127.0.0.1/32 oauth issuer="https://issuer.example.org" scope="openid
+    pgwire"`` (``oauth_cluster.hba_line``). Missing PostgreSQL 18 binaries,
+    server headers or gcc skip the test, or fail it under CI. Tests using
+    it are marked ``postgres_versions``.
+    """
+    server = OAuthCluster(version=18)
+    try:
+        server.start()
+    except BinaryNotFoundError as exc:
+        _missing("PostgreSQL 18 with an OAuth validator", exc)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # ===========================================================================

@@ -9,10 +9,13 @@ hot standby also connect with pgwire, as the tests using them will.
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import stat
+import struct
 import subprocess
+import sys
 import tarfile
 import time
 import zipfile
@@ -39,6 +42,7 @@ from pgwire.testing import (
     postgresql_bindir,
 )
 from pgwire.testing.cluster import conninfo
+from pgwire.testing.oauth import OAuthCluster
 
 PASSWORD_USERS = ["password_user", "md5_user", "scram_user"]
 
@@ -723,3 +727,212 @@ def test_standby_and_primary_stop_promptly() -> None:
     assert time.monotonic() - started < 15  # the primary stops its standby too
     assert not second.running and not second.base_dir.exists()
     assert _group_processes(second_pid) == []
+
+
+# ------------------------------------------------------ OAuth (PostgreSQL 18)
+#
+# The SASL OAUTHBEARER exchange driven by hand over a raw socket: libpq 18
+# speaks OAuth only through a token hook or its device flow (which wants a
+# real HTTPS issuer), and pgwire's own OAuth support is not what is tested
+# here.
+
+OAUTH_DISCOVERY = {
+    "status": "invalid_token",
+    "openid-configuration": "https://issuer.example.org/.well-known/openid-configuration",
+    "scope": "openid pgwire",
+}
+AUTH_OK, AUTH_SASL, AUTH_SASL_CONTINUE = 0, 10, 11
+
+
+def _send(sock: socket.socket, kind: bytes, body: bytes) -> None:
+    sock.sendall(kind + struct.pack("!I", len(body) + 4) + body)
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError(f"server closed the connection after {data!r}")
+        data += chunk
+    return data
+
+
+def _recv(sock: socket.socket) -> tuple[bytes, bytes]:
+    """One backend message: (type byte, body)."""
+    header = _recv_exactly(sock, 5)
+    (length,) = struct.unpack("!I", header[1:])
+    return header[:1], _recv_exactly(sock, length - 4)
+
+
+def _error_fields(body: bytes) -> dict[str, str]:
+    return {f[:1].decode(): f[1:].decode() for f in body.split(b"\0") if f}
+
+
+def _oauth_start(server: TemporaryCluster, initial: bytes) -> socket.socket:
+    """Connect as oauth_user, check the SASL offer, send ``initial`` for OAUTHBEARER."""
+    sock = socket.create_connection((server.host, server.port), timeout=30)
+    params = b"user\0oauth_user\0database\0pgwire_test\0\0"
+    body = struct.pack("!I", 3 << 16) + params  # protocol 3.0
+    sock.sendall(struct.pack("!I", len(body) + 4) + body)
+    kind, body = _recv(sock)
+    assert kind == b"R" and struct.unpack("!I", body[:4])[0] == AUTH_SASL, (kind, body)
+    assert body[4:].split(b"\0") == [b"OAUTHBEARER", b"", b""]
+    _send(sock, b"p", b"OAUTHBEARER\0" + struct.pack("!i", len(initial)) + initial)
+    return sock
+
+
+def _bearer(token: str) -> bytes:
+    """The OAUTHBEARER initial client response (RFC 7628) carrying ``token``."""
+    auth = f"Bearer {token}" if token else ""
+    return b"n,,\x01auth=" + auth.encode() + b"\x01\x01"
+
+
+@pytest.mark.postgres_versions
+def test_oauth_good_token_logs_in(oauth_cluster: OAuthCluster) -> None:
+    from pgwire.testing.oauth import good_token
+
+    assert oauth_cluster.major == 18
+    hba = 'host all oauth_user 127.0.0.1/32 oauth issuer="https://issuer.example.org" scope="openid pgwire"'
+    assert oauth_cluster.hba_line == hba
+    assert good_token("oauth_user") == "good.oauth_user"
+    with _oauth_start(oauth_cluster, _bearer(good_token("oauth_user"))) as sock:
+        kind, body = _recv(sock)
+        assert (kind, body) == (b"R", struct.pack("!I", AUTH_OK))
+        while kind != b"Z":
+            kind, body = _recv(sock)
+            assert kind in (b"S", b"K", b"Z"), (kind, body)
+        assert body == b"I"
+        _send(sock, b"Q", b"SELECT current_user, system_user\0")
+        rows = []
+        while kind != b"Z" or not rows:
+            kind, body = _recv(sock)
+            assert kind != b"E", _error_fields(body)
+            if kind == b"D":
+                (ncols,) = struct.unpack("!H", body[:2])
+                values, pos = [], 2
+                for _ in range(ncols):
+                    (n,) = struct.unpack("!i", body[pos : pos + 4])
+                    values.append(body[pos + 4 : pos + 4 + n].decode())
+                    pos += 4 + n
+                rows.append(values)
+        # The validator's authn_id is what SYSTEM_USER reports.
+        assert rows == [["oauth_user", "oauth:oauth_user"]]
+        _send(sock, b"X", b"")
+
+
+@pytest.mark.postgres_versions
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",  # asks for the discovery document
+        "good.postgres",  # another role's token
+        "good.",
+        "good.OAUTH_USER",
+        "bad",
+        "good:oauth_user",  # not a b64token: refused before the validator sees it
+    ],
+)
+def test_oauth_refused_tokens(oauth_cluster: TemporaryCluster, token: str) -> None:
+    with _oauth_start(oauth_cluster, _bearer(token)) as sock:
+        kind, body = _recv(sock)
+        assert kind == b"R" and struct.unpack("!I", body[:4])[0] == AUTH_SASL_CONTINUE
+        assert json.loads(body[4:]) == OAUTH_DISCOVERY
+        if token == "":
+            assert body[4:] == (
+                b'{ "status": "invalid_token", "openid-configuration": '
+                b'"https://issuer.example.org/.well-known/openid-configuration", '
+                b'"scope": "openid pgwire" }'
+            )
+        _send(sock, b"p", b"\x01")  # RFC 7628: the client acknowledges the error
+        kind, body = _recv(sock)
+        assert kind == b"E"
+        fields = _error_fields(body)
+        assert (fields["S"], fields["V"], fields["C"]) == ("FATAL", "FATAL", "28000")
+        assert fields["M"] == 'OAuth bearer authentication failed for user "oauth_user"'
+        assert sock.recv(1) == b""  # and hangs up
+
+
+def test_build_oauth_validator_needs_gcc(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from pgwire.testing import oauth
+
+    monkeypatch.setattr(oauth.shutil, "which", lambda name: None)
+    with pytest.raises(BinaryNotFoundError, match="gcc not found"):
+        oauth.build_oauth_validator(tmp_path, tmp_path / "out")
+    monkeypatch.undo()
+    with pytest.raises(BinaryNotFoundError, match="pg_config not found"):
+        oauth.build_oauth_validator(tmp_path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+# libpq (psycopg's bundled libpq 18) with a PQAUTHDATA_OAUTH_BEARER_TOKEN hook
+# set through ctypes that hands over argv[2]; in a child process, as the hook
+# is global to libpq. Prints what the connection and the hook saw, as JSON.
+_LIBPQ_OAUTH_SCRIPT = r"""
+import ctypes, glob, json, os, sys
+import psycopg
+if psycopg.pq.__impl__ != "binary":
+    print(json.dumps({"skip": f"psycopg uses its {psycopg.pq.__impl__} libpq wrapper"}))
+    sys.exit()
+import psycopg_binary
+libs = os.path.join(os.path.dirname(os.path.dirname(psycopg_binary.__file__)), "psycopg_binary.libs")
+found = glob.glob(os.path.join(libs, "libpq-*.so*"))
+if not found:
+    print(json.dumps({"skip": f"no bundled libpq in {libs}"}))
+    sys.exit()
+libpq = ctypes.CDLL(found[0])
+class Request(ctypes.Structure):  # PGoauthBearerRequest
+    _fields_ = [("openid_configuration", ctypes.c_char_p), ("scope", ctypes.c_char_p),
+                ("async_", ctypes.c_void_p), ("cleanup", ctypes.c_void_p),
+                ("token", ctypes.c_void_p), ("user", ctypes.c_void_p)]
+HOOK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+libpq.PQdefaultAuthDataHook.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+libpq.PQsetAuthDataHook.argtypes = [HOOK]
+PQAUTHDATA_OAUTH_BEARER_TOKEN = 1
+token = ctypes.create_string_buffer(sys.argv[2].encode())
+calls = []
+@HOOK
+def hook(kind, conn, data):
+    if kind != PQAUTHDATA_OAUTH_BEARER_TOKEN:
+        return libpq.PQdefaultAuthDataHook(kind, conn, data)
+    request = ctypes.cast(data, ctypes.POINTER(Request)).contents
+    calls.append([request.openid_configuration.decode(),
+                  request.scope.decode() if request.scope else None])
+    request.token = ctypes.cast(token, ctypes.c_void_p).value
+    return 1
+libpq.PQsetAuthDataHook(hook)
+out = {"libpq": psycopg.pq.version(), "calls": calls}
+try:
+    with psycopg.connect(sys.argv[1], oauth_issuer="https://issuer.example.org",
+                         oauth_client_id="pgwire-tests", connect_timeout=30) as conn:
+        out["row"] = list(conn.execute("SELECT current_user, system_user").fetchone())
+except psycopg.OperationalError as exc:
+    out["error"] = str(exc)
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.postgres_versions
+@pytest.mark.parametrize("token", ["good.oauth_user", "good.postgres"])
+def test_oauth_with_libpq_token_hook(oauth_cluster: OAuthCluster, token: str) -> None:
+    pytest.importorskip("psycopg")
+    result = subprocess.run(
+        [sys.executable, "-c", _LIBPQ_OAUTH_SCRIPT, oauth_cluster.dsn("oauth_user"), token],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.splitlines()[-1])
+    if "skip" in out:
+        pytest.skip(out["skip"])
+    if out["libpq"] < 180000:
+        pytest.skip(f"psycopg's libpq {out['libpq']} has no OAuth")
+    # libpq asked the server first (empty token), then the hook, with what the server said.
+    assert out["calls"] == [[OAUTH_DISCOVERY["openid-configuration"], "openid pgwire"]]
+    if token == "good.oauth_user":
+        assert out.get("row") == ["oauth_user", "oauth:oauth_user"], out
+    else:
+        assert 'OAuth bearer authentication failed for user "oauth_user"' in out.get("error", ""), out
