@@ -180,3 +180,59 @@ def test_protocol_3_2_refused_by_an_older_server(versioned_cluster: Any) -> None
         assert conn.get_protocol_version() == (3, 0)
     finally:
         conn.close()
+
+
+# -- OAuth (PostgreSQL 18, OAUTHBEARER) ------------------------------------------
+
+
+def _oauth_dsn(oauth_cluster: Any, **params: str) -> str:
+    return oauth_cluster.dsn(user="oauth_user", password="", sslmode="disable", **params)
+
+
+@pytest.mark.postgres_versions
+async def test_oauth_token_provider_gets_the_servers_issuer_and_scope(oauth_cluster: Any) -> None:
+    from pgwire.testing.oauth import DEFAULT_ISSUER, DEFAULT_SCOPE, good_token
+
+    seen: list[Any] = []
+
+    async def provider(challenge: Any) -> str:
+        seen.append(challenge)
+        return good_token("oauth_user")
+
+    conn = await pgwire.connect(_oauth_dsn(oauth_cluster), oauth_token=provider)
+    try:
+        assert await conn.fetchval("SELECT system_user") == "oauth:oauth_user"
+    finally:
+        await conn.close()
+    assert [(c.issuer, c.scope) for c in seen] == [(DEFAULT_ISSUER, DEFAULT_SCOPE)]
+
+    # The blocking API, a plain function, and a token given as it is.
+    sync_conn = pgwire.connect_sync(_oauth_dsn(oauth_cluster),
+                                    oauth_token=lambda challenge: good_token("oauth_user"))
+    try:
+        assert sync_conn.fetchval("SELECT current_user") == "oauth_user"
+    finally:
+        sync_conn.close()
+    sync_conn = pgwire.connect_sync(_oauth_dsn(oauth_cluster), oauth_token=good_token("oauth_user"))
+    sync_conn.close()
+
+
+@pytest.mark.postgres_versions
+def test_oauth_refusals(oauth_cluster: Any) -> None:
+    from pgwire.testing.oauth import good_token
+
+    with pytest.raises(pgwire.InterfaceError, match="oauth_token"):
+        pgwire.connect_sync(_oauth_dsn(oauth_cluster))
+    with pytest.raises(pgwire.PostgresError, match="OAuth bearer authentication failed"):
+        pgwire.connect_sync(_oauth_dsn(oauth_cluster), oauth_token=good_token("postgres"))
+    with pytest.raises(pgwire.PostgresError, match="OAuth bearer authentication failed"):
+        pgwire.connect_sync(_oauth_dsn(oauth_cluster), oauth_token=lambda c: "bad")
+    # A server naming another issuer than the configured one gets no token.
+    called = []
+    with pytest.raises(pgwire.InterfaceError, match="oauth_issuer"):
+        pgwire.connect_sync(_oauth_dsn(oauth_cluster, oauth_issuer="https://other.example"),
+                            oauth_token=lambda c: called.append(c) or "x")
+    assert called == []
+    with pytest.raises(pgwire.InterfaceError, match="requested OAuth"):
+        pgwire.connect_sync(_oauth_dsn(oauth_cluster, require_auth="scram-sha-256"),
+                            oauth_token=good_token("oauth_user"))
