@@ -1,7 +1,8 @@
 """pgwire connects exactly like libpq: the same inputs, side by side.
 
 Each case is a connection string plus an environment and the files libpq
-reads (service file, password file, ~/.postgresql/root.crt).  psycopg 3
+reads (service file, password file, ~/.postgresql/root.crt), on PostgreSQL
+15 and 18.  psycopg 3
 (whose binary wheel bundles libpq) connects with the very same inputs as the
 reference; the test then checks that both land on the same server,
 database, user, TLS state and settings -- or that both refuse.  A dedicated
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 import pgwire
-from pgwire.testing import TemporaryCluster
+from pgwire.testing import TemporaryCluster, postgresql_bindir
 from pgwire.testing._certs import generate_self_signed_cert
 
 psycopg = pytest.importorskip("psycopg")
@@ -61,9 +62,17 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    cluster = TemporaryCluster(extra_hba=[
+@pytest.fixture(scope="module", params=[None, 18], ids=["pg15", "pg18"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The session's Debian PostgreSQL (15), then PostgreSQL 18."""
+    version = request.param
+    if version is not None and postgresql_bindir(version) is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL {version} binaries are missing: scripts/setup.sh unpacks them")
+        pytest.skip(f"PostgreSQL {version} binaries are missing: run scripts/setup.sh")
+    cluster = TemporaryCluster(version=version, extra_hba=[
         "host all pass_user 127.0.0.1/32 scram-sha-256",
         "local all pass_user scram-sha-256",
         "hostssl all ssl_only_user 127.0.0.1/32 trust",
@@ -260,6 +269,8 @@ CASES = [
     Case("bad-target-session-attrs", TU + "target_session_attrs=sometimes"),
     Case("max-protocol-latest", TU + "max_protocol_version=latest"),
     Case("max-protocol-3.2", TU + "max_protocol_version=3.2"),
+    Case("min-protocol-3.2", TU + "min_protocol_version=3.2"),
+    Case("pgmaxprotocolversion", TU, {"PGMAXPROTOCOLVERSION": "latest"}),
     Case("bad-min-protocol", TU + "min_protocol_version=2.0"),
     Case("min-above-max-protocol", TU + "min_protocol_version=3.2 max_protocol_version=3.0"),
     Case("gssencmode-disable", TU + "gssencmode=disable"),
@@ -324,9 +335,12 @@ def _libpq_outcome(conninfo: str) -> tuple[str, Any]:
         return "refused", str(exc)
     try:
         row = conn.execute(FACTS_SQL).fetchone()
+        # PQfullProtocolVersion: 30000 for 3.0, 30002 for 3.2.
+        protocol = conn.pgconn.full_protocol_version
     finally:
         conn.close()
-    return "connected", tuple(row)
+    assert row is not None
+    return "connected", (*row, protocol)
 
 
 def _pgwire_outcome(conninfo: str) -> tuple[str, Any]:
@@ -336,10 +350,11 @@ def _pgwire_outcome(conninfo: str) -> tuple[str, Any]:
         return "refused", f"{type(exc).__name__}: {exc}"
     try:
         row = conn.fetchrow(FACTS_SQL)
+        major, minor = conn.get_protocol_version()
     finally:
         conn.close()
     assert row is not None
-    return "connected", tuple(row)
+    return "connected", (*row, major * 10000 + minor)
 
 
 @pytest.mark.parametrize("inputs", CASES, ids=[c.id for c in CASES], indirect=True)
