@@ -11,6 +11,7 @@ here, with the keyword's name, rather than ignored.
 from __future__ import annotations
 
 import getpass
+import ipaddress
 import os
 import ssl as ssl_module
 from collections.abc import Mapping
@@ -157,10 +158,6 @@ def default_host() -> str:
     return "localhost"
 
 
-#: asyncpg keyword arguments that are not libpq keywords, and their libpq names.
-_ASYNCPG_NAMES = {"database": "dbname"}
-
-
 def build_params(
     dsn: str | None = None,
     *,
@@ -194,7 +191,7 @@ def build_params(
     for name, value in keywords.items():
         check_keyword(name)
         if value is not None:
-            explicit[name] = _keyword_text(name, value)
+            explicit[name] = _keyword_text(value)
     if host is not None:
         explicit["host"] = ",".join(host) if isinstance(host, (list, tuple)) else str(host)
     if port is not None:
@@ -271,7 +268,7 @@ def _oauth_token(token: Any) -> Any:
     )
 
 
-def _keyword_text(name: str, value: Any) -> str:
+def _keyword_text(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, os.PathLike):
@@ -358,8 +355,6 @@ def _host_list(
 
 
 def _check_numeric_address(addr: str) -> None:
-    import ipaddress
-
     try:
         ipaddress.ip_address(addr)
     except ValueError:

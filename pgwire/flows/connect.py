@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 import socket
+import ssl
 from collections.abc import Callable
 from typing import Any
 
@@ -306,8 +307,6 @@ def _attempt(
 
 
 def _is_tls_failure(exc: OSError) -> bool:
-    import ssl
-
     return isinstance(exc, ssl.SSLError)
 
 

@@ -52,6 +52,21 @@ class BinaryNotFoundError(ClusterError):
 # --------------------------------------------------------------------------
 
 
+def version_output(binary: str | os.PathLike[str]) -> str | None:
+    """What ``binary --version`` prints, or None when it cannot be run."""
+    try:
+        return subprocess.run(
+            [os.fspath(binary), "--version"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def _is_executable(path: Path) -> bool:
     return path.is_file() and os.access(path, os.X_OK)
 

@@ -92,16 +92,8 @@ def _requirement(major: int) -> str:
 @functools.cache
 def bindir_major(bindir: str) -> int | None:
     """The major version of ``bindir/postgres`` (asked once per directory; None if unknown)."""
-    try:
-        out = subprocess.run(
-            [os.path.join(bindir, "postgres"), "--version"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
+    out = _proc.version_output(os.path.join(bindir, "postgres"))
+    if out is None:
         return None
     match = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
     return int(match.group(1)) if match else None

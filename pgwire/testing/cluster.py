@@ -359,6 +359,10 @@ class TemporaryCluster:
         key = self.base_dir / "server.key"
         if generate_self_signed_cert(cert, key) is None:
             return
+        self._use_certificate(cert, key)
+
+    def _use_certificate(self, cert: Path, key: Path) -> None:
+        """Serve TLS with ``cert`` and ``key``, owned by the server's user."""
         for path in (cert, key):
             _proc.chown_to(path, self.os_user)
         os.chmod(key, 0o600)
@@ -739,13 +743,7 @@ class StandbyCluster(TemporaryCluster):
         key = self.base_dir / "server.key"
         shutil.copyfile(primary.ssl_cert_file, cert)
         shutil.copyfile(primary.ssl_key_file, key)
-        for path in (cert, key):
-            _proc.chown_to(path, self.os_user)
-        os.chmod(key, 0o600)
-        os.chmod(cert, 0o644)
-        self.ssl_cert_file = cert
-        self.ssl_key_file = key
-        self.ssl_enabled = True
+        self._use_certificate(cert, key)
 
     def _write_standby_config(self) -> None:
         primary = self.primary

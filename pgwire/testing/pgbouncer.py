@@ -46,16 +46,8 @@ __all__ = ["PgBouncer", "pgbouncer_version"]
 
 def pgbouncer_version(binary: str | os.PathLike[str]) -> tuple[int, ...]:
     """The version of a pgbouncer binary, e.g. ``(1, 18, 0)`` (``(0,)`` if unknown)."""
-    try:
-        out = subprocess.run(
-            [os.fspath(binary), "--version"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
+    out = _proc.version_output(binary)
+    if out is None:
         return (0,)
     match = re.search(r"PgBouncer\s+(\d+(?:\.\d+)*)", out, re.IGNORECASE)
     return tuple(int(p) for p in match.group(1).split(".")) if match else (0,)
