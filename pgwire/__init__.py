@@ -23,11 +23,33 @@ from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exception_names
 from .types import TypeRegistry
 from .types.record import Record
+from .types.values import (
+    LSN,
+    BitString,
+    Box,
+    Circle,
+    Line,
+    LineSegment,
+    Path,
+    Point,
+    Polygon,
+    Range,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "LSN",
+    "BitString",
+    "Box",
+    "Circle",
     "Connection",
+    "Line",
+    "LineSegment",
+    "Path",
+    "Point",
+    "Polygon",
+    "Range",
     "Cursor",
     "Pipeline",
     "PreparedStatement",

@@ -202,28 +202,28 @@ async def test_types_without_binary_codec_use_text_copy(api: Any, conn: Any, tab
     await conn.execute(f"CREATE TYPE {mood} AS ENUM ('sad', 'happy', 'it''s \\ ok')")
     try:
         await conn.execute(
-            f"CREATE TABLE {table} (id int, addr inet, m {mood}, note text, p point)")
+            f"CREATE TABLE {table} (id int, price money, m {mood}, note text, p point)")
         records = [
-            (1, "10.0.0.1", "sad", "tab\there", "(1,2)"),
-            (2, "2001:db8::/32", "it's \\ ok", "back\\slash\nnew line\r\u00e9", None),
-            (3, None, None, None, "(-1.5,0)"),
-            (4, "192.168.0.0/24", "happy", "\\N", "(3,4)"),  # a string, not NULL
+            (1, "1.5", "sad", "tab\there", (1, 2)),
+            (2, "2", "it's \\ ok", "back\\slash\nnew line\r\u00e9", None),
+            (3, None, None, None, (-1.5, 0)),
+            (4, "3.25", "happy", "\\N", (3, 4)),  # a string, not NULL
         ]
         status = await conn.copy_records_to_table(table, records=records)
         assert status == "COPY 4"
         rows = await conn.fetch(
-            f"SELECT id, addr::text, m::text, note, p::text FROM {table} ORDER BY id")
+            f"SELECT id, price::text, m::text, note, p::text FROM {table} ORDER BY id")
         assert [tuple(r) for r in rows] == [
-            (1, "10.0.0.1/32", "sad", "tab\there", "(1,2)"),
-            (2, "2001:db8::/32", "it's \\ ok", "back\\slash\nnew line\r\u00e9", None),
+            (1, "$1.50", "sad", "tab\there", "(1,2)"),
+            (2, "$2.00", "it's \\ ok", "back\\slash\nnew line\r\u00e9", None),
             (3, None, None, None, "(-1.5,0)"),
-            (4, "192.168.0.0/24", "happy", "\\N", "(3,4)"),
+            (4, "$3.25", "happy", "\\N", "(3,4)"),
         ]
         # A value the server rejects fails the whole COPY.
         with pytest.raises(pgwire.DataError):
             await conn.copy_records_to_table(table,
-                                             records=[(5, "10.0.0.2", "sad", "", None),
-                                             (6, "not an address", "sad", "", None)])
+                                             records=[(5, "1", "sad", "", None),
+                                             (6, "not money", "sad", "", None)])
         assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 4
     finally:
         await conn.execute(f"DROP TABLE IF EXISTS {table}; DROP TYPE {mood}")

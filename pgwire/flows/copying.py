@@ -154,6 +154,7 @@ def records_copy_flow(
     if isinstance(columns, str):
         raise InterfaceError("columns must be a sequence of column names, not a str")
     column_types = yield from column_types_flow(session, table, columns)
+    yield from session.introspect_flow(oid for _, oid in column_types)
     encoder = RecordEncoder(session.registry, column_types)
     sql = copy_in_sql(table, [name for name, _ in column_types],
                       f" WITH (FORMAT {encoder.format})", where)

@@ -36,6 +36,7 @@ from ..exceptions import (
     DataError,
     InterfaceError,
     InvalidCachedStatementError,
+    OutdatedSchemaCacheError,
     PipelineAbortedError,
     PostgresError,
     ProtocolError,
@@ -47,6 +48,7 @@ from ..protocol.operations import Extended, SimpleQuery, StatementResult
 from ..types import TypeRegistry
 from ..types.record import Record
 from ..types.rows import BINARY_FORMAT, TEXT_FORMAT, RowCodec
+from . import introspection
 from .requests import Flow
 from .sqltext import replace_numbered_params
 
@@ -272,6 +274,47 @@ class Session:
         if detected:
             self.use_named_statements = False
 
+    def introspect_flow(self, type_oids: Iterable[int]) -> Flow[None]:
+        """Look up the types among ``type_oids`` that the registry does not know."""
+        unknown = introspection.unknown_oids(self.registry, type_oids)
+        if unknown:
+            yield from introspection.introspect_flow(self.registry, unknown)
+
+    def schema_changed(self) -> None:
+        """Forget looked-up types and cached statements (``reload_schema_state()``)."""
+        self.registry.forget_types()
+        for state in self.cache.clear():
+            self.forget_statement(state)
+        self.descriptions.clear()
+
+    def _text_decoder_or_defer(
+        self, columns: list[Column] | None, deferred: list[tuple[list[Column], Any]],
+        result_of: Callable[[], StatementResult | None],
+    ) -> Callable[[bytes], Any] | None:
+        """A text row decoder for ``columns``; None (keep the rows raw) when
+        a column's type must be looked up first -- :meth:`_decode_deferred`
+        decodes them once it has been."""
+        if columns is None:
+            return None
+        if introspection.unknown_oids(self.registry, introspection.column_oids(columns)):
+            deferred.append((columns, result_of))
+            return None
+        return RowCodec(columns, self.registry, self.record_class, text_only=True).decode_row
+
+    def _decode_deferred(self, deferred: list[tuple[list[Column], Any]]) -> Flow[None]:
+        """Look up the types of deferred results and decode their raw text rows."""
+        if not deferred:
+            return None
+        yield from self.introspect_flow(
+            oid for columns, _ in deferred for oid in introspection.column_oids(columns))
+        for columns, result_of in deferred:
+            result = result_of()
+            if result is None or not result.rows:
+                continue
+            decode = RowCodec(columns, self.registry, self.record_class, text_only=True).decode_row
+            result.rows = [decode(body) for body in result.rows]
+        return None
+
     def _make_state(self, name: str, sql: str, op: Extended) -> PreparedState:
         if op.param_oids is None:
             raise ProtocolError("statement description lacks ParameterDescription")
@@ -315,6 +358,8 @@ class Session:
         if done.error is not None:
             raise done.error
         assert isinstance(done, Extended)
+        yield from self.introspect_flow([*(done.param_oids or ()),
+                                         *introspection.column_oids(done.columns)])
         return self._make_state(name, sql, done)
 
     def _lookup_flow(self, sql: str) -> Flow[PreparedState]:
@@ -413,12 +458,11 @@ class Session:
         op = Extended()
         op.parse(name, sql)
         captured: list[list[Column] | None] = []
+        deferred: list[tuple[list[Column], Any]] = []
 
         def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
             captured.append(columns)
-            if columns is None:
-                return None
-            return RowCodec(columns, registry, self.record_class, text_only=True).decode_row
+            return self._text_decoder_or_defer(columns, deferred, lambda: result)
 
         result = op.describe_statement(name, on_description)
         op.bind_raw(wire.bind("", name, [TEXT_FORMAT] * len(texts), texts, [TEXT_FORMAT]))
@@ -428,12 +472,19 @@ class Session:
         if done.param_oids is not None and captured:
             # Parse and Describe succeeded, so the statement exists even if
             # executing it failed.
-            state = self._make_state(name, sql, done)
-            if name:
-                for old in self.cache.put(state):
-                    self.forget_statement(old)
-            else:
-                self.descriptions.put(state)
+            described = [*done.param_oids, *introspection.column_oids(done.columns)]
+            if done.error is None:
+                # (Not after an error: in a failed transaction block the
+                # catalog query would fail too, hiding the real error.)
+                yield from self._decode_deferred(deferred)
+                yield from self.introspect_flow(described)
+            if not introspection.unknown_oids(self.registry, described):
+                state = self._make_state(name, sql, done)
+                if name:
+                    for old in self.cache.put(state):
+                        self.forget_statement(old)
+                else:
+                    self.descriptions.put(state)
         elif name and done.error is None:
             raise ProtocolError("statement description missing from the server's answer")
         if done.error is not None:
@@ -496,6 +547,8 @@ class Session:
         result = self._add_execute(op, state, args, max_rows)
         done = yield self._with_closes(op)
         if done.error is not None:
+            if isinstance(done.error, OutdatedSchemaCacheError):
+                self.schema_changed()
             if self._is_stale(done.error) or _bind_formats_rejected(done.error, result):
                 self._drop_cached(state)
                 if retry and was_idle:
@@ -576,6 +629,10 @@ class Session:
                 names.append(name)
             done = yield self._with_closes(op)
             assert isinstance(done, Extended)
+            if done.error is None:
+                yield from self.introspect_flow(
+                    oid for oids, columns in done.descriptions
+                    for oid in (*oids, *introspection.column_oids(columns)))
             for sql, name, (oids, columns) in zip(unknown, names, done.descriptions):
                 state = PreparedState(name, sql, oids, columns, self.registry, self.record_class)
                 states[sql] = state
@@ -591,11 +648,13 @@ class Session:
         op = Extended()
         per_item: list[list[StatementResult]] = []
         inline_order: list[str] = []
+        deferred: list[tuple[list[Column], Any]] = []
         if failure is None:
             for index, (sql, arg_list, max_rows) in enumerate(items):
                 try:
                     if sql in inline:
-                        per_item.append(self._add_inline(op, sql, arg_list, max_rows))
+                        per_item.append(self._add_inline(op, sql, arg_list, max_rows,
+                                                         deferred))
                         inline_order.append(sql)
                         continue
                     state = states[sql]
@@ -617,9 +676,16 @@ class Session:
             done = yield self._with_closes(op)
             error = done.error
             assert isinstance(done, Extended)
+            if error is None:
+                yield from self._decode_deferred(deferred)
+                yield from self.introspect_flow(
+                    oid for oids, columns in done.descriptions
+                    for oid in (*oids, *introspection.column_oids(columns)))
             # Keep what the inline statements' descriptions taught us.
             for sql, (oids, columns) in zip(inline_order, done.descriptions):
-                if self.descriptions.get(sql) is None:
+                if self.descriptions.get(sql) is None and not introspection.unknown_oids(
+                    self.registry, [*oids, *introspection.column_oids(columns)]
+                ):
                     self.descriptions.put(PreparedState(
                         "", sql, oids, columns, self.registry, self.record_class
                     ))
@@ -728,7 +794,8 @@ class Session:
                 return
 
     def _add_inline(
-        self, op: Extended, sql: str, arg_list: list[Sequence[Any]], max_rows: int
+        self, op: Extended, sql: str, arg_list: list[Sequence[Any]], max_rows: int,
+        deferred: list[tuple[list[Column], Any]],
     ) -> list[StatementResult]:
         """Parse, describe and run a new statement inside a batch (text formats).
 
@@ -748,13 +815,13 @@ class Session:
             binds.append(wire.bind("", "", [TEXT_FORMAT] * len(texts), texts, [TEXT_FORMAT]))
         op.parse("", sql)
 
+        results: list[StatementResult] = []
+
         def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
-            if columns is None:
-                return None
-            return RowCodec(columns, registry, self.record_class, text_only=True).decode_row
+            return self._text_decoder_or_defer(columns, deferred,
+                                               lambda: results[0] if results else None)
 
         op.describe_statement("", on_description)
-        results = []
         for index, bind in enumerate(binds):
             op.bind_raw(bind)
             # Rows of later argument tuples (executemany) are not kept.

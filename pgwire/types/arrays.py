@@ -13,9 +13,9 @@ Behaviours:
 * Encoders take a list or tuple, nested one level per dimension.  The shape
   must be rectangular (``ValueError`` otherwise) and at most 6-dimensional
   (PostgreSQL's limit); lower bounds are sent as 1.  Only lists and tuples are
-  dimensions: a ``str``, ``bytes`` or ``dict`` element is a scalar.  For
-  ``json[]``/``jsonb[]`` this means a list element is read as a dimension, so
-  a JSON array element must be passed pre-serialized as a ``str``.
+  dimensions: a ``str``, ``bytes`` or ``dict`` element is a scalar.  Arrays of
+  json/jsonb are encoded flat (:func:`encode_flat_array`): a list item is a
+  JSON value (``[[1, 2], {"a": 1}]`` is two values), never a dimension.
 * Any array without elements (``[]``, ``[[], []]``) is sent as the empty array.
 
 An :class:`ArrayCodec` holds its element's codec and decodes every element
@@ -114,11 +114,19 @@ class ArrayCodec(Codec):
 # -- binary encoding --------------------------------------------------------------
 
 
-def _array_shape(value: list[Any] | tuple[Any, ...], type_name: str) -> list[int]:
+# What a dimension is: lists and tuples, or only lists for element types whose
+# values are tuples (composites, ranges, points).
+DimensionTypes = tuple[type[list[Any]] | type[tuple[Any, ...]], ...]
+ANY_SEQUENCE: DimensionTypes = (list, tuple)
+LISTS_ONLY: DimensionTypes = (list,)
+
+
+def _array_shape(value: list[Any] | tuple[Any, ...], type_name: str,
+                 dim_types: DimensionTypes) -> list[int]:
     """Dimensions read along the first elements; _flatten checks the rest."""
     dims = []
     item: Any = value
-    while isinstance(item, (list, tuple)):
+    while isinstance(item, dim_types):
         dims.append(len(item))
         if not item:
             break
@@ -144,6 +152,7 @@ def _flatten(
     encode_element: Encoder,
     out: list[bytes],
     type_name: str,
+    dim_types: DimensionTypes,
 ) -> bool:
     """Append each element's length word and bytes to ``out``; True if a NULL was seen."""
     if len(seq) != dims[depth]:
@@ -151,9 +160,9 @@ def _flatten(
     has_null = False
     if depth + 1 < len(dims):
         for sub in seq:
-            if not isinstance(sub, (list, tuple)):
+            if not isinstance(sub, dim_types):
                 raise _ragged(type_name)
-            if _flatten(sub, dims, depth + 1, encode_element, out, type_name):
+            if _flatten(sub, dims, depth + 1, encode_element, out, type_name, dim_types):
                 has_null = True
         return has_null
     append = out.append
@@ -161,7 +170,7 @@ def _flatten(
         if item is None:
             append(_NULL)
             has_null = True
-        elif isinstance(item, (list, tuple)):
+        elif isinstance(item, dim_types):
             raise _ragged(type_name)
         else:
             data = encode_element(item)
@@ -171,14 +180,21 @@ def _flatten(
 
 
 def encode_array(
-    value: Any, encode_element: Encoder, element_oid: int, type_name: str = "array"
+    value: Any, encode_element: Encoder, element_oid: int, type_name: str = "array",
+    dim_types: DimensionTypes = ANY_SEQUENCE,
 ) -> bytes:
-    """Encode a (nested) list or tuple as a binary array of ``element_oid``."""
-    if not isinstance(value, (list, tuple)):
+    """Encode a (nested) list or tuple as a binary array of ``element_oid``.
+
+    ``dim_types``: what counts as a dimension (:data:`LISTS_ONLY` when the
+    elements themselves are tuples).
+    """
+    if not isinstance(value, ANY_SEQUENCE):
         raise TypeError(f"{type_name} expects a list or tuple, got {type(value).__qualname__}")
-    dims = _array_shape(value, type_name)
+    if not isinstance(value, dim_types):  # the outer tuple is the array itself
+        value = list(value)
+    dims = _array_shape(value, type_name, dim_types)
     parts: list[bytes] = [b""]  # slot for the header, known once NULLs are seen
-    has_null = _flatten(value, dims, 0, encode_element, parts, type_name)
+    has_null = _flatten(value, dims, 0, encode_element, parts, type_name, dim_types)
     if len(parts) == 1:  # no elements at all
         return _HEAD.pack(0, 0, element_oid)
     parts[0] = _HEAD.pack(len(dims), 1 if has_null else 0, element_oid) + b"".join(
@@ -187,9 +203,49 @@ def encode_array(
     return b"".join(parts)
 
 
-def make_array_encoder(encode_element: Encoder, element_oid: int, type_name: str) -> Encoder:
+def encode_flat_array(
+    value: Any, encode_element: Encoder, element_oid: int, type_name: str = "array"
+) -> bytes:
+    """Encode a list or tuple as a one-dimensional array, whatever its items are.
+
+    For element types whose Python values are themselves lists (json, jsonb):
+    ``[[1, 2], {"a": 1}]`` is two JSON values, not a two-dimensional array.
+    """
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{type_name} expects a list or tuple, got {type(value).__qualname__}")
+    if not value:
+        return _HEAD.pack(0, 0, element_oid)
+    parts: list[bytes] = [b""]
+    has_null = False
+    for item in value:
+        if item is None:
+            parts.append(_NULL)
+            has_null = True
+        else:
+            data = encode_element(item)
+            parts.append(_len_pack(len(data)))
+            parts.append(data)
+    parts[0] = _HEAD.pack(1, 1 if has_null else 0, element_oid) + _DIM.pack(len(value), 1)
+    return b"".join(parts)
+
+
+def make_array_encoder(encode_element: Encoder, element_oid: int, type_name: str,
+                       flat: bool = False, tuple_elements: bool = False) -> Encoder:
+    """The encoder of an array type.
+
+    ``flat``: list items are elements, never dimensions (json);
+    ``tuple_elements``: only lists are dimensions, tuples are elements
+    (composites, ranges, points).
+    """
+    if flat:
+        def encode_flat(value: Any) -> bytes:
+            return encode_flat_array(value, encode_element, element_oid, type_name)
+
+        return encode_flat
+    dim_types = LISTS_ONLY if tuple_elements else ANY_SEQUENCE
+
     def encode(value: Any) -> bytes:
-        return encode_array(value, encode_element, element_oid, type_name)
+        return encode_array(value, encode_element, element_oid, type_name, dim_types)
 
     return encode
 
@@ -204,8 +260,12 @@ def _identity(text: str) -> Any:
     return text
 
 
-def parse_array_text(text: str, parse_element: Callable[[str], Any] | None = None) -> list[Any]:
-    """Parse an array literal into nested lists; elements go through ``parse_element``."""
+def parse_array_text(text: str, parse_element: Callable[[str], Any] | None = None,
+                     delimiter: str = ",") -> list[Any]:
+    """Parse an array literal into nested lists; elements go through ``parse_element``.
+
+    ``delimiter`` separates elements: ``,`` for every built-in type but box (``;``).
+    """
     parse = parse_element or _identity
     n = len(text)
     i = 0
@@ -239,7 +299,7 @@ def parse_array_text(text: str, parse_element: Callable[[str], Any] | None = Non
                 i += 1
                 break
             i += 1
-        elif c == "," or c.isspace():
+        elif c == delimiter or c.isspace():
             i += 1
         elif current is None:
             raise ValueError(f"malformed array literal {text!r}")
@@ -275,7 +335,7 @@ def parse_array_text(text: str, parse_element: Callable[[str], Any] | None = Non
                     escaped = True
                     i += 2
                     continue
-                if c == "," or c == "}":
+                if c == delimiter or c == "}":
                     break
                 chars.append(c)
                 i += 1
@@ -290,32 +350,42 @@ def parse_array_text(text: str, parse_element: Callable[[str], Any] | None = Non
 
 
 def format_array_text(
-    value: list[Any] | tuple[Any, ...], format_element: Callable[[Any], str]
+    value: list[Any] | tuple[Any, ...], format_element: Callable[[Any], str],
+    delimiter: str = ",", flat: bool = False, tuple_elements: bool = False,
 ) -> str:
-    """Build an array literal; every non-NULL element is quoted, so any text is safe."""
+    """Build an array literal; every non-NULL element is quoted, so any text is safe.
+
+    ``flat``: list items are elements, never sub-arrays (json, jsonb);
+    ``tuple_elements``: only lists are sub-arrays.
+    """
+    dim_types = LISTS_ONLY if tuple_elements else ANY_SEQUENCE
     parts = []
     for item in value:
         if item is None:
             parts.append("NULL")
-        elif isinstance(item, (list, tuple)):
-            parts.append(format_array_text(item, format_element))
+        elif not flat and isinstance(item, dim_types):
+            parts.append(format_array_text(item, format_element, delimiter, False,
+                                           tuple_elements))
         else:
             text = format_element(item)
             parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
-    return "{" + ",".join(parts) + "}"
+    return "{" + delimiter.join(parts) + "}"
 
 
-def make_array_parser(parse_element: Callable[[str], Any] | None) -> Callable[[str], list[Any]]:
+def make_array_parser(parse_element: Callable[[str], Any] | None,
+                      delimiter: str = ",") -> Callable[[str], list[Any]]:
     def parse(text: str) -> list[Any]:
-        return parse_array_text(text, parse_element)
+        return parse_array_text(text, parse_element, delimiter)
 
     return parse
 
 
-def make_array_formatter(format_element: Callable[[Any], str]) -> Callable[[Any], str]:
+def make_array_formatter(format_element: Callable[[Any], str], delimiter: str = ",",
+                         flat: bool = False,
+                         tuple_elements: bool = False) -> Callable[[Any], str]:
     def format_array(value: Any) -> str:
         if not isinstance(value, (list, tuple)):
             raise TypeError(f"an array expects a list or tuple, got {type(value).__qualname__}")
-        return format_array_text(value, format_element)
+        return format_array_text(value, format_element, delimiter, flat, tuple_elements)
 
     return format_array

@@ -10,6 +10,7 @@ installs.  Compiled by Cython (pure Python mode, types in ``strings.pxd``).
   decoded as Latin-1, and the byte 0 (PostgreSQL's empty ``"char"``) as ``''``.
   Its text form writes a byte above 127 as ``\\ooo`` (octal), which the
   server reads back.
+* ``refcursor`` and ``unknown`` (an untyped literal's type) <-> ``str``.
 * ``bytea`` <-> ``bytes`` (the encoder also accepts ``bytearray`` and
   ``memoryview``, never ``str``); text format in hex or escape output.
 """
@@ -181,4 +182,7 @@ TYPES = (
     # Quoted: plain char means bpchar(1) in SQL.
     TypeSpec(oids.CHAR, '"char"', oids.CHAR_ARRAY, CharCodec(), parse_char, format_char),
     TypeSpec(oids.BYTEA, "bytea", oids.BYTEA_ARRAY, ByteaCodec(), parse_bytea),
+    # Both send their text as their binary form.
+    TypeSpec(oids.REFCURSOR, "refcursor", oids.REFCURSOR_ARRAY, TextTypeCodec("refcursor"), _str),
+    TypeSpec(oids.UNKNOWN_TYPE, "unknown", 0, TextTypeCodec("unknown"), _str),
 )
