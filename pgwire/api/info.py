@@ -81,15 +81,12 @@ class Attribute(NamedTuple):
 
 
 def type_of(registry: TypeRegistry, oid: int) -> Type:
+    """What asyncpg's get_parameters()/get_attributes() say of a type: its
+    name (``int4``, ``int4[]``, ``char`` for ``"char"``), kind and schema."""
     name = registry.type_name(oid)
-    kind = "scalar"
-    if name is not None and name.endswith("[]"):
-        # pg_type spells array types with a leading underscore: _int4.
-        kind = "array"
-        name = "_" + name[:-2]
-    elif name == '"char"':
-        name = "char"
-    return Type(oid, name, kind, "pg_catalog")
+    if name is not None:
+        name = name.replace('"', "")
+    return Type(oid, name, registry.type_kind(oid), registry.type_schema(oid))
 
 
 class StatementInfo:

@@ -161,3 +161,13 @@ def type_oid_flow(registry: TypeRegistry, typename: str, schema: str) -> Flow[in
         raise done.error
     rows = [row for result in done.results for row in result.rows]
     return int(rows[0][0]) if rows else None
+
+
+def type_lookup_flow(session: Any, typename: str, schema: str) -> Flow[int]:
+    """The OID of ``schema.typename``, described in the session's registry;
+    ValueError when there is no such type (asyncpg's error)."""
+    oid = yield from type_oid_flow(session.registry, typename, schema)
+    if oid is None:
+        raise ValueError(f"unknown type: {schema}.{typename}")
+    yield from session.introspect_flow([oid])
+    return oid

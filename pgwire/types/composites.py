@@ -27,6 +27,7 @@ import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..exceptions import OutdatedSchemaCacheError
 from .codec import Codec, Encoder
 from .codec import type_label as _type_label
 from .record import Record, RecordMapping
@@ -71,9 +72,13 @@ class CompositeCodec(Codec):
         count = read_int32(data, pos)
         pos += 4
         if count != self.count:
-            raise ValueError(
+            # The connection then forgets the types it looked up, so the next
+            # statement sees the type as it is now.
+            raise OutdatedSchemaCacheError(
                 f"{self.type_name} value has {count} attributes, the type had {self.count} "
-                "when it was looked up (the type changed: call reload_schema_state())"
+                "when it was looked up: the type changed (ALTER TYPE); its description has "
+                "been dropped, run the statement again",
+                data_type=self.type_name,
             )
         values: list[Any] = [None] * count
         codecs = self.codecs

@@ -138,6 +138,7 @@ class TypeRegistry:
         "_array_elements",
         "_derived",
         "_introspected",
+        "_infos",
         "_custom_binary",
         "_custom_text",
         "_json_loads",
@@ -161,6 +162,7 @@ class TypeRegistry:
         self._array_elements: dict[int, int] = {}
         self._derived: dict[int, _Derived] = {}
         self._introspected: set[int] = set()
+        self._infos: dict[int, TypeInfo] = {}  # the catalog rows of introspected types
         # OIDs whose codecs the user set: never rebuilt from element/JSON changes.
         self._custom_binary: set[int] = set()
         self._custom_text: set[int] = set()
@@ -205,6 +207,7 @@ class TypeRegistry:
         new._array_elements = dict(self._array_elements)
         new._derived = dict(self._derived)
         new._introspected = set(self._introspected)
+        new._infos = dict(self._infos)
         new._custom_binary = set(self._custom_binary)
         new._custom_text = set(self._custom_text)
         new._json_loads = self._json_loads
@@ -339,6 +342,8 @@ class TypeRegistry:
         self._custom_text.discard(oid)
         if oid in self._derived:
             self._build(oid)
+        elif oid in self._infos:
+            self._add_type(self._infos[oid])
         elif oid == oids.RECORD:
             self._install_record()
         else:
@@ -407,43 +412,45 @@ class TypeRegistry:
             if info.oid in self._names and info.oid not in self._introspected:
                 continue  # a built-in type: keep its codecs
             self.version += 1
-            oid = info.oid
-            new.append(oid)
-            self._introspected.add(oid)
-            self._schemas[oid] = info.schema
-            self._names[oid] = info.name
-            kind = info.kind
-            if info.element:
-                self._add_array(oid, info.element, info.delimiter)
-            elif kind == "c":
-                self._kinds[oid] = COMPOSITE
-                self._derived[oid] = _Derived(COMPOSITE, tuple(info.attribute_types),
-                                              tuple(info.attribute_names))
-                self._tuple_valued.add(oid)
-            elif kind == "d":
-                self._kinds[oid] = DOMAIN
-                self._derived[oid] = _Derived(DOMAIN, (info.base,))
-            elif kind == "r":
-                self._kinds[oid] = RANGE
-                self._derived[oid] = _Derived(RANGE, (info.base,))
-                self._tuple_valued.add(oid)
-            elif kind == "m":
-                self._kinds[oid] = MULTIRANGE
-                self._derived[oid] = _Derived(MULTIRANGE, (info.base,))
-            elif kind == "e":
-                self._set_scalar(oid, strings.TextTypeCodec(info.name), None, None)
-            elif info.name == "hstore":
-                codec = HstoreCodec()
-                self._set_scalar(oid, codec, parse_hstore, format_hstore)
-            elif info.name == "citext":
-                self._set_scalar(oid, strings.TextTypeCodec(info.name), None, None)
-            # Other base and pseudo types: str in text format.
+            new.append(info.oid)
+            self._add_type(info)
         # Array names need their element's name, known once all rows are in.
         for oid in new:
             element = self._array_elements.get(oid)
             if element is not None and element in self._names:
                 self._names[oid] = self._names[element] + "[]"
         self._build_all([oid for oid in new if oid in self._derived])
+
+    def _add_type(self, info: TypeInfo) -> None:
+        oid = info.oid
+        self._introspected.add(oid)
+        self._infos[oid] = info
+        self._schemas[oid] = info.schema
+        self._names[oid] = info.name
+        kind = info.kind
+        if info.element:
+            self._add_array(oid, info.element, info.delimiter)
+        elif kind == "c":
+            self._kinds[oid] = COMPOSITE
+            self._derived[oid] = _Derived(COMPOSITE, tuple(info.attribute_types),
+                                          tuple(info.attribute_names))
+            self._tuple_valued.add(oid)
+        elif kind == "d":
+            self._kinds[oid] = DOMAIN
+            self._derived[oid] = _Derived(DOMAIN, (info.base,))
+        elif kind == "r":
+            self._kinds[oid] = RANGE
+            self._derived[oid] = _Derived(RANGE, (info.base,))
+            self._tuple_valued.add(oid)
+        elif kind == "m":
+            self._kinds[oid] = MULTIRANGE
+            self._derived[oid] = _Derived(MULTIRANGE, (info.base,))
+        elif kind == "e" or info.name == "citext":
+            # An enum's binary form is its label; citext's is its text.
+            self._set_scalar(oid, strings.TextTypeCodec(info.name), None, None)
+        elif info.name == "hstore":
+            self._set_scalar(oid, HstoreCodec(), parse_hstore, format_hstore)
+        # Other base and pseudo types: str in text format.
 
     def forget_types(self) -> None:
         """Drop every type added by :meth:`add_types` (they are looked up again on use)."""
@@ -454,6 +461,7 @@ class TypeRegistry:
             for table in (self._names, self._schemas, self._kinds, self._array_elements,
                           self._derived):
                 table.pop(oid, None)
+            self._infos.pop(oid, None)
             self._tuple_valued.discard(oid)
             if oid not in self._custom_binary:
                 self._decoders.pop(oid, None)

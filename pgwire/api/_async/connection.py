@@ -21,11 +21,13 @@ from typing import Any
 
 from ...drivers.aio import AsyncioDriver
 from ...flows import copying as copy_flows
+from ...flows import introspection
 from ...flows.connect import connect_flow
 from ...flows.statements import PreparedState, Session
 from ...protocol.operations import StatementResult
 from ...types import TypeRegistry
 from ...types.record import Record
+from .. import typecodecs
 from ..arguments import prepare_connect
 from ..copy_sources import output_writer
 from ..flavours import AsyncFlavour as flavour
@@ -115,6 +117,46 @@ class Connection:
     def type_registry(self) -> TypeRegistry:
         """This connection's codecs (a copy of the defaults; changes stay here)."""
         return self._session.registry
+
+    # -- type codecs (asyncpg's methods; see pgwire.api.typecodecs) ---------------
+
+    async def set_type_codec(self, typename: str, *, schema: str = "public",
+                             encoder: Callable[[Any], Any], decoder: Callable[[Any], Any],
+                             format: str = "text") -> None:
+        """Exchange values of ``schema.typename`` through ``encoder``/``decoder``.
+
+        ``format`` is what they exchange: ``'text'`` (str), ``'binary'``
+        (bytes in the type's binary format) or ``'tuple'`` (composites and a
+        few date/time types); see :mod:`pgwire.api.typecodecs`.
+        ``set_type_codec('jsonb', schema='pg_catalog', encoder=json.dumps,
+        decoder=json.loads)`` gives asyncpg's JSON behaviour.
+        """
+        typecodecs.check_format(format)
+        oid = await self._runner.run(
+            introspection.type_lookup_flow(self._session, typename, schema), None)
+        typecodecs.set_type_codec(self._session.registry, oid, typename, schema,
+                                  encoder=encoder, decoder=decoder, format=format)
+
+    async def reset_type_codec(self, typename: str, *, schema: str = "public") -> None:
+        """Give ``schema.typename`` back pgwire's own codec."""
+        oid = await self._runner.run(
+            introspection.type_lookup_flow(self._session, typename, schema), None)
+        typecodecs.reset_type_codec(self._session.registry, oid)
+
+    async def set_builtin_type_codec(self, typename: str, *, schema: str = "public",
+                                     codec_name: str, format: str | None = None) -> None:
+        """Exchange values of ``schema.typename`` as those of a built-in type
+        (``codec_name``: ``'int4'``, ``'text'``..., or ``'pg_contrib.hstore'``)."""
+        typecodecs.check_format(format, allow_none=True)
+        oid = await self._runner.run(
+            introspection.type_lookup_flow(self._session, typename, schema), None)
+        typecodecs.set_builtin_type_codec(self._session.registry, oid, typename, schema,
+                                          codec_name=codec_name, format=format)
+
+    async def reload_schema_state(self) -> None:
+        """Forget the user types looked up so far and the cached statements:
+        after types changed (``ALTER TYPE``...), they are looked up again on use."""
+        self._session.schema_changed()
 
     # -- listeners ---------------------------------------------------------------
 
