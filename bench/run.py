@@ -49,6 +49,7 @@ from workloads import (  # noqa: E402
     EXECUTEMANY_CREATE,
     MULTI_CONNECTIONS,
     PGBENCH_SCRIPT,
+    TYPED_CREATE,
     WORKLOADS,
 )
 
@@ -615,6 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     with TemporaryCluster(ssl=False) as cluster:
         cluster.psql(EXECUTEMANY_CREATE, database=cluster.database)
         cluster.psql(COPY_CREATE, database=cluster.database)
+        cluster.psql(TYPED_CREATE, database=cluster.database)
         # After the CREATE TABLEs: every table adds a row type to pg_type.
         pg_type_rows = int(cluster.psql("SELECT count(*) FROM pg_type", database=cluster.database))
         info = cluster.connect_kwargs(unix_socket=args.unix_socket)

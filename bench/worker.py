@@ -12,7 +12,7 @@ last stdout line: ``units`` (queries or rows done in the timed part),
 ``calls``, ``wall`` and ``cpu`` seconds, and a little metadata.
 
 Timing: connections are opened and warmed up (a few queries, or one call of
-the workload's operation; ``fetch_large`` is not warmed up: one statement
+the workload's operation; ``fetch_large``/``fetch_typed`` are not warmed up: one statement
 preparation is nothing next to 200,000 rows) before the clock starts. The
 timed part then repeats the operation until ``duration`` has passed (at
 least once). Wall time is ``time.perf_counter()``; client CPU is
@@ -41,8 +41,7 @@ from workloads import (
     COPY_TRUNCATE_SQL,
     COUNT_SQL,
     EXECUTEMANY_ROWS,
-    FETCH_LARGE_ROWS,
-    FETCH_LARGE_SQL,
+    FETCH_WORKLOADS,
     MULTI_CONNECTIONS,
     PG_TYPE_SQL,
     TRUNCATE_SQL,
@@ -121,12 +120,8 @@ async def measure_async(
             cpu1 = time.process_time()
             calls = sum(counts)
             return Measurement(calls, calls, t1 - t0, cpu1 - cpu0)
-        if workload in ("fetch_large", "pg_type"):
-            sql, want = (
-                (FETCH_LARGE_SQL, FETCH_LARGE_ROWS)
-                if workload == "fetch_large"
-                else (PG_TYPE_SQL, pg_type_rows)
-            )
+        if workload in FETCH_WORKLOADS or workload == "pg_type":
+            sql, want = FETCH_WORKLOADS.get(workload, (PG_TYPE_SQL, pg_type_rows))
             fetch_all = client.fetch_all
             if workload == "pg_type":
                 _check(len(await fetch_all(sql)), want, "warm-up rows")
@@ -144,7 +139,7 @@ async def measure_async(
             cpu1 = time.process_time()
             del result
             _check(rows, calls * want, "rows fetched")
-            units = rows if workload == "fetch_large" else calls
+            units = rows if workload in FETCH_WORKLOADS else calls
             return Measurement(units, calls, t1 - t0, cpu1 - cpu0)
         if workload in BULK_WORKLOADS:
             make_rows, truncate_sql, count_sql = BULK_WORKLOADS[workload]
@@ -249,12 +244,8 @@ def measure_sync(
                 raise errors[0]
             calls = sum(counts)
             return Measurement(calls, calls, t1 - t0, cpu1 - cpu0)
-        if workload in ("fetch_large", "pg_type"):
-            sql, want = (
-                (FETCH_LARGE_SQL, FETCH_LARGE_ROWS)
-                if workload == "fetch_large"
-                else (PG_TYPE_SQL, pg_type_rows)
-            )
+        if workload in FETCH_WORKLOADS or workload == "pg_type":
+            sql, want = FETCH_WORKLOADS.get(workload, (PG_TYPE_SQL, pg_type_rows))
             fetch_all = client.fetch_all
             if workload == "pg_type":
                 _check(len(fetch_all(sql)), want, "warm-up rows")
@@ -272,7 +263,7 @@ def measure_sync(
             cpu1 = time.process_time()
             del result
             _check(rows, calls * want, "rows fetched")
-            units = rows if workload == "fetch_large" else calls
+            units = rows if workload in FETCH_WORKLOADS else calls
             return Measurement(units, calls, t1 - t0, cpu1 - cpu0)
         if workload in BULK_WORKLOADS:
             make_rows, truncate_sql, count_sql = BULK_WORKLOADS[workload]

@@ -25,6 +25,25 @@ FETCH_LARGE_SQL = (
     "SELECT i, 'row ' || i::text, now() + i * interval '1 second', (i::numeric / 7), "
     f"i % 2 = 0 FROM generate_series(1, {FETCH_LARGE_ROWS}) i"
 )
+#: Rows produced by ``fetch_typed``.
+FETCH_TYPED_ROWS = 100_000
+#: The user types ``fetch_typed`` reads (created with the benchmark's tables).
+TYPED_CREATE = (
+    "CREATE TYPE bench_mood AS ENUM ('sad', 'ok', 'happy'); "
+    "CREATE TYPE bench_triple AS (a int, b text, c float8)"
+)
+FETCH_TYPED_SQL = (
+    "SELECT ('10.' || (i % 256) || '.' || (i / 256 % 256) || '.1')::inet, "
+    "int4range(i, i + 10), ROW(i, 'name ' || i, i / 3.0)::bench_triple, "
+    "(ARRAY['sad', 'ok', 'happy']::bench_mood[])[i % 3 + 1], "
+    "jsonb_build_object('id', i, 'tags', jsonb_build_array('a', 'b')) "
+    f"FROM generate_series(1, {FETCH_TYPED_ROWS}) i"
+)
+#: The row-fetching workloads: (SQL, rows per call).
+FETCH_WORKLOADS = {
+    "fetch_large": (FETCH_LARGE_SQL, FETCH_LARGE_ROWS),
+    "fetch_typed": (FETCH_TYPED_SQL, FETCH_TYPED_ROWS),
+}
 PG_TYPE_SQL = "SELECT * FROM pg_type"
 EXECUTEMANY_TABLE = "bench_executemany"
 EXECUTEMANY_CREATE = f"CREATE TABLE {EXECUTEMANY_TABLE} (a int, b text, c float8, d timestamptz)"
@@ -84,6 +103,14 @@ WORKLOADS: dict[str, Workload] = {
             1,
             f"{FETCH_LARGE_ROWS:,} rows of (int, text, timestamptz, numeric, bool) "
             "from generate_series, fully fetched into a list",
+        ),
+        Workload(
+            "fetch_typed",
+            "row",
+            1,
+            f"{FETCH_TYPED_ROWS:,} rows of (inet, int4range, a 3-attribute composite, an enum, "
+            "jsonb), fully fetched into a list (peers without codecs for the user types get "
+            "them as text)",
         ),
         Workload(
             "pg_type",

@@ -40,6 +40,13 @@ except ModuleNotFoundError:  # pure Python without Cython installed
 if not cython.compiled:
     from .._bytes import read_int32, read_uint32
 
+    def gc_is_tracked(obj: object) -> bool:
+        """Compiled: PyObject_GC_IsTracked (see the .pxd); pure Python never untracks."""
+        return False
+
+    def gc_untrack(obj: object) -> None:
+        """Compiled: PyObject_GC_UnTrack."""
+
 _LEN = struct.Struct("!i")
 _len_pack = _LEN.pack
 _FIELD_HEAD = struct.Struct("!Ii")
@@ -55,7 +62,9 @@ class CompositeCodec(Codec):
 
     def __init__(self, type_name: str, names: Sequence[str], type_oids: Sequence[int],
                  codecs: Sequence[Codec], encoders: Sequence[Encoder | None]) -> None:
-        super().__init__()
+        # Atomic when every attribute is: its records then stay out of the
+        # garbage collector's lists (see decode), and so can rows holding them.
+        super().__init__(all(codec.atomic for codec in codecs))
         self.type_name = type_name
         self.names = tuple(names)
         self.type_oids = tuple(type_oids)
@@ -96,7 +105,13 @@ class CompositeCodec(Codec):
             pos += length
         if pos != end:
             raise ValueError(f"malformed {self.type_name} value: trailing bytes")
-        return Record._make(self.mapping, tuple(values))
+        record = Record.__new__(Record)
+        record._mapping = self.mapping
+        record._values = tuple(values)
+        if self.atomic:
+            gc_untrack(record._values)
+            gc_untrack(record)
+        return record
 
     def field_values(self, value: Any) -> Sequence[Any]:
         """The attribute values of a parameter, in order (checks its shape)."""

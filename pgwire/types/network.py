@@ -25,6 +25,21 @@ from .codec import Codec, TypeSpec
 from .codec import malformed as _malformed
 from .codec import type_label as _type_label
 
+try:
+    import cython
+except ModuleNotFoundError:  # pure Python without Cython installed
+    from .. import _cython_shim as cython  # type: ignore[no-redef]
+
+if not cython.compiled:
+
+    def gc_is_tracked(obj: object) -> bool:
+        """Compiled: PyObject_GC_IsTracked (see the .pxd); pure Python never untracks."""
+        return False
+
+    def gc_untrack(obj: object) -> None:
+        """Compiled: PyObject_GC_UnTrack."""
+
+
 _FAMILY_INET = 2  # PGSQL_AF_INET
 _FAMILY_INET6 = 3  # PGSQL_AF_INET6
 
@@ -196,12 +211,20 @@ def encode_macaddr8(value: Any) -> bytes:
 # -- codecs -------------------------------------------------------------------------
 
 
+def _untracked(value: Any) -> Any:
+    # ipaddress objects hold only ints and each other, never a cycle: keep
+    # them out of the garbage collector's lists (rows.py does so for records).
+    if gc_is_tracked(value):
+        gc_untrack(value)
+    return value
+
+
 class InetCodec(Codec):
     def __init__(self) -> None:
         super().__init__(True, decode_inet, encode_inet)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
-        return decode_inet(data, pos, n)
+        return _untracked(decode_inet(data, pos, n))
 
     def encode(self, value: Any) -> bytes:
         return encode_inet(value)
@@ -212,7 +235,7 @@ class CidrCodec(Codec):
         super().__init__(True, decode_cidr, encode_cidr)
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
-        return decode_cidr(data, pos, n)
+        return _untracked(decode_cidr(data, pos, n))
 
     def encode(self, value: Any) -> bytes:
         return encode_cidr(value)

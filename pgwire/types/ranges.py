@@ -37,6 +37,13 @@ except ModuleNotFoundError:  # pure Python without Cython installed
 if not cython.compiled:
     from .._bytes import read_int32
 
+    def gc_is_tracked(obj: object) -> bool:
+        """Compiled: PyObject_GC_IsTracked (see the .pxd); pure Python never untracks."""
+        return False
+
+    def gc_untrack(obj: object) -> None:
+        """Compiled: PyObject_GC_UnTrack."""
+
 EMPTY = 0x01
 LB_INC = 0x02
 UB_INC = 0x04
@@ -144,7 +151,13 @@ class RangeCodec(Codec):
         self.type_name = type_name
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
-        return decode_range(data, pos, n, self.subtype, self.type_name)
+        value = decode_range(data, pos, n, self.subtype, self.type_name)
+        if self.atomic and gc_is_tracked(value):
+            # A Range of atomic bounds cannot be part of a cycle: keeping it
+            # out of the garbage collector's lists makes large results cheap,
+            # as rows.py does for records.
+            gc_untrack(value)
+        return value
 
     def encode(self, value: Any) -> bytes:
         if self.encode_subtype is None:

@@ -1,0 +1,39 @@
+# Static types for composites.py when it is compiled (Cython pure Python mode).
+cimport cython
+
+from pgwire._bytes cimport read_int32, read_uint32
+from pgwire.types.codec cimport Codec
+
+cdef extern from "Python.h":
+    void gc_untrack "PyObject_GC_UnTrack"(object obj)
+    bint gc_is_tracked "PyObject_GC_IsTracked"(object obj)
+from pgwire.types.record cimport Record
+
+cdef class CompositeCodec(Codec):
+    cdef readonly str type_name
+    cdef readonly tuple names
+    cdef readonly tuple type_oids
+    cdef readonly list codecs
+    cdef readonly list encoders
+    cdef readonly Py_ssize_t count
+    cdef readonly object mapping
+    cdef readonly dict positions
+
+    @cython.locals(end=Py_ssize_t, count=Py_ssize_t, index=Py_ssize_t, length=Py_ssize_t,
+                   values=list, codec=Codec, record=Record)
+    cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
+    cpdef object encode(self, object value)
+    cpdef object field_values(self, object value)
+
+cdef class AnonymousRecordCodec(Codec):
+    cdef readonly object lookup
+    cdef readonly object name_of
+
+    @cython.locals(end=Py_ssize_t, count=Py_ssize_t, index=Py_ssize_t, length=Py_ssize_t,
+                   values=list)
+    cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
+
+cdef class HstoreCodec(Codec):
+    @cython.locals(end=Py_ssize_t, count=Py_ssize_t, length=Py_ssize_t, result=dict)
+    cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
+    cpdef object encode(self, object value)
