@@ -330,18 +330,23 @@ class Session:
         Rows are decoded from text into Records with ``decode_rows``; else
         they are not decoded at all (``execute()`` returns only the status).
         """
-        op = SimpleQuery(sql, self._text_row_decoder if decode_rows else None)
+        deferred: list[tuple[list[Column], Any]] = []
+
+        def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
+            # This result set becomes results[index] at its CommandComplete.
+            index = len(op.results)
+            return self._text_decoder_or_defer(
+                columns, deferred,
+                lambda: op.results[index] if index < len(op.results) else None)
+
+        op = SimpleQuery(sql, on_description if decode_rows else None)
         done = yield op
         assert isinstance(done, SimpleQuery)
         self._note_commands(done.results)
         if done.error is not None:
             raise done.error
+        yield from self._decode_deferred(deferred)
         return done
-
-    def _text_row_decoder(self, columns: list[Column] | None) -> Callable[[bytes], Any] | None:
-        if columns is None:
-            return None
-        return RowCodec(columns, self.registry, self.record_class, text_only=True).decode_row
 
     def prepare_flow(
         self, sql: str, *, named: bool | None = None, param_oids: Sequence[int] = ()
@@ -474,10 +479,17 @@ class Session:
             # executing it failed.
             described = [*done.param_oids, *introspection.column_oids(done.columns)]
             if done.error is None:
-                # (Not after an error: in a failed transaction block the
-                # catalog query would fail too, hiding the real error.)
                 yield from self._decode_deferred(deferred)
                 yield from self.introspect_flow(described)
+            elif self.engine.transaction_status is TransactionStatus.IDLE:
+                # The statement failed (a bad argument, say) outside a
+                # transaction block: look its types up anyway, so that the
+                # next run describes and checks its arguments by type.  Not
+                # in a failed block, where the catalog query would fail too.
+                try:
+                    yield from self.introspect_flow(described)
+                except PostgresError:
+                    pass
             if not introspection.unknown_oids(self.registry, described):
                 state = self._make_state(name, sql, done)
                 if name:

@@ -16,6 +16,7 @@ cdef class RangeCodec(Codec):
     cdef readonly Codec subtype
     cdef readonly object encode_subtype
     cdef readonly str type_name
+    cdef readonly bint check_order
     cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
     cpdef object encode(self, object value)
 

@@ -5,8 +5,9 @@ A range decodes to a ``Range`` of its subtype's Python values (an
 datetimes); a multirange to a ``list`` of Ranges, as asyncpg gives them.
 Parameters take a ``Range``, or a ``(lower, upper)`` tuple or list (bounds
 ``[lower, upper)``, None for unbounded); a multirange takes a list of those.
-A range whose lower bound is above its upper bound is refused before it is
-sent.  The registry builds one :class:`RangeCodec` per range type around
+A range of numbers, dates or times whose lower bound is above its upper
+bound is refused before it is sent (other subtypes order by collation or
+sort order, which only the server knows).  The registry builds one :class:`RangeCodec` per range type around
 its subtype's codec (the built-in ranges, and user ranges found by
 introspection), so a range of any subtype decodes in place like the
 subtype would.
@@ -114,11 +115,13 @@ def _check_order(value: Range[Any], type_name: str) -> None:
         raise ValueError(f"{type_name} lower bound {lower!r} is above upper bound {upper!r}")
 
 
-def encode_range(value: Any, encode_subtype: Encoder, type_name: str) -> bytes:
+def encode_range(value: Any, encode_subtype: Encoder, type_name: str,
+                 check_order: bool = True) -> bytes:
     value = as_range(value, type_name)
     if value.isempty:
         return b"\x01"
-    _check_order(value, type_name)
+    if check_order:
+        _check_order(value, type_name)
     flags = 0
     parts = [b""]
     if value.lower is None:
@@ -144,11 +147,15 @@ def encode_range(value: Any, encode_subtype: Encoder, type_name: str) -> bytes:
 class RangeCodec(Codec):
     """Decodes and encodes one range type around its subtype's codec."""
 
-    def __init__(self, subtype: Codec, encode_subtype: Encoder | None, type_name: str) -> None:
+    def __init__(self, subtype: Codec, encode_subtype: Encoder | None, type_name: str,
+                 check_order: bool = True) -> None:
         super().__init__(subtype.atomic)
         self.subtype = subtype
         self.encode_subtype = encode_subtype
         self.type_name = type_name
+        # Refuse lower > upper before sending: only where Python orders the
+        # subtype's values as the server does.
+        self.check_order = check_order
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
         value = decode_range(data, pos, n, self.subtype, self.type_name)
@@ -162,7 +169,7 @@ class RangeCodec(Codec):
     def encode(self, value: Any) -> bytes:
         if self.encode_subtype is None:
             raise TypeError(f"{self.type_name}: its subtype has no binary encoder")
-        return encode_range(value, self.encode_subtype, self.type_name)
+        return encode_range(value, self.encode_subtype, self.type_name, self.check_order)
 
 
 class MultirangeCodec(Codec):
@@ -307,13 +314,15 @@ def _quote_bound(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def format_range_text(value: Any, format_subtype: Callable[[Any], str], type_name: str) -> str:
+def format_range_text(value: Any, format_subtype: Callable[[Any], str], type_name: str,
+                      check_order: bool = True) -> str:
     if isinstance(value, str):
         return value
     value = as_range(value, type_name)
     if value.isempty:
         return "empty"
-    _check_order(value, type_name)
+    if check_order:
+        _check_order(value, type_name)
     lower = "" if value.lower is None else _quote_bound(format_subtype(value.lower))
     upper = "" if value.upper is None else _quote_bound(format_subtype(value.upper))
     return f"{'[' if value.lower_inc else '('}{lower},{upper}{']' if value.upper_inc else ')'}"
@@ -325,5 +334,5 @@ def format_multirange_text(value: Any, format_subtype: Callable[[Any], str],
         return value
     if isinstance(value, Range) or not isinstance(value, (list, tuple)):
         raise TypeError(f"{type_name} expects a list of Ranges, got {_type_label(value)}")
-    return "{" + ",".join(format_range_text(item, format_subtype, type_name)
+    return "{" + ",".join(format_range_text(item, format_subtype, type_name, False)
                           for item in value) + "}"

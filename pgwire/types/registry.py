@@ -95,6 +95,14 @@ BUILTIN_RANGES = (
 
 _VECTORS = frozenset(vector for vector, _ in system.VECTOR_TYPES)
 
+# Subtypes whose Python values order as the server orders them, so a range
+# with lower > upper can be refused before it is sent (text, enums and money
+# order by collation, sort order or locale: the server decides for them).
+_ORDERED_SUBTYPES = frozenset((
+    oids.INT2, oids.INT4, oids.INT8, oids.OID, oids.FLOAT4, oids.FLOAT8, oids.NUMERIC,
+    oids.DATE, oids.TIME, oids.TIMESTAMP, oids.TIMESTAMPTZ, oids.INTERVAL,
+))
+
 # The element delimiter of array literals, where it is not ','.
 _DELIMITERS = {oids.BOX: ";"}
 
@@ -574,7 +582,10 @@ class TypeRegistry:
 
     def _build_array(self, array_oid: int, element: int, name: str, binary: bool,
                      text: bool) -> None:
-        flat = element in (oids.JSON, oids.JSONB)
+        # Items of these are elements, never dimensions: their values are
+        # lists themselves (json: any JSON value).
+        flat = element in (oids.JSON, oids.JSONB) or element in _VECTORS or (
+            self._kinds.get(element) == MULTIRANGE)
         tuple_elements = element in self._tuple_valued
         delimiter = self._delimiters.get(element, ",")
         if binary:
@@ -607,7 +618,8 @@ class TypeRegistry:
         if binary:
             decoder = self._decoders.get(subtype)
             encoder = self._encoders.get(subtype)
-            codec = None if decoder is None else RangeCodec(decoder, encoder, name)
+            codec = None if decoder is None else RangeCodec(
+                decoder, encoder, name, check_order=subtype in _ORDERED_SUBTYPES)
             self._set(self._decoders, oid, codec)
             self._set(self._encoders, oid,
                       None if codec is None or encoder is None else codec.encode)
@@ -618,8 +630,10 @@ class TypeRegistry:
             def parse_range(value: str) -> Any:
                 return parse_range_text(value, parse_subtype)
 
+            check_order = subtype in _ORDERED_SUBTYPES
+
             def format_range(value: Any) -> str:
-                return format_range_text(value, format_subtype, name)
+                return format_range_text(value, format_subtype, name, check_order)
 
             self._parsers[oid] = parse_range
             self._formatters[oid] = format_range
