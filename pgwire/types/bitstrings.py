@@ -4,6 +4,8 @@ Parameters take a ``BitString``, a ``str`` of ``0`` and ``1`` characters,
 or ``bytes`` (eight bits per byte).  Binary format (``bit_send`` in
 PostgreSQL's ``utils/adt/varbit.c``): an int32 bit count, then the bits
 packed most significant first, padded with zeros to whole bytes.
+
+Compiled by Cython (pure Python mode, types in ``bitstrings.pxd``).
 """
 
 from __future__ import annotations

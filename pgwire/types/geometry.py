@@ -10,6 +10,8 @@ Binary formats (``utils/adt/geo_ops.c``): float8 coordinates; ``box`` sends
 its upper right corner first; ``path`` a closed-flag byte and an int32 point
 count before its points; ``polygon`` an int32 point count (its bounding box
 is not sent).
+
+Compiled by Cython (pure Python mode, types in ``geometry.pxd``).
 """
 
 from __future__ import annotations

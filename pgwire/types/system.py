@@ -14,6 +14,8 @@ want to see, and asyncpg gives the same): money (formatted by the server's
 ``lc_monetary``), xml, tsvector, tsquery, jsonpath, the reg* types
 (``'pg_class'::regclass`` reads as ``'pg_class'``), aclitem, pg_node_tree
 and the other internal types: :data:`TEXT_TYPES`.
+
+Compiled by Cython (pure Python mode, types in ``system.pxd``).
 """
 
 from __future__ import annotations
