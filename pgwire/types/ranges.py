@@ -87,7 +87,15 @@ def decode_range(data: bytes, pos: int, n: int, subtype: Codec, type_name: str) 
         pos += length
     if pos != end:
         raise ValueError(f"malformed {type_name} value: trailing bytes")
-    return Range(lower, upper, lower_inc=bool(flags & LB_INC), upper_inc=bool(flags & UB_INC))
+    # Built without Range.__init__ (its keyword handling is most of the cost
+    # of a range value); the same invariants: an infinite bound is exclusive.
+    value = Range.__new__(Range)
+    value._lower = lower
+    value._upper = upper
+    value._lower_inc = lower is not None and bool(flags & LB_INC)
+    value._upper_inc = upper is not None and bool(flags & UB_INC)
+    value._empty = False
+    return value
 
 
 def as_range(value: Any, type_name: str) -> Range[Any]:
