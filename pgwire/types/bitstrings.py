@@ -44,7 +44,7 @@ def encode_bits(value: Any) -> bytes:
 
 def format_bits(value: Any) -> str:
     if isinstance(value, BitString):
-        return value.as_string()
+        return value.bits()
     if isinstance(value, str):
         return value
     raise TypeError(f"bit/varbit expects BitString or str, got {_type_label(value)}")

@@ -25,13 +25,18 @@ cdef class CompositeCodec(Codec):
     cpdef object encode(self, object value)
     cpdef object field_values(self, object value)
 
+cdef int MAX_RECORD_DEPTH
+
 cdef class AnonymousRecordCodec(Codec):
     cdef readonly object lookup
     cdef readonly object name_of
+    cdef readonly int depth
+
+    cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
 
     @cython.locals(end=Py_ssize_t, count=Py_ssize_t, index=Py_ssize_t, length=Py_ssize_t,
                    values=list)
-    cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
+    cdef object _decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
 
 cdef class HstoreCodec(Codec):
     @cython.locals(end=Py_ssize_t, count=Py_ssize_t, length=Py_ssize_t, result=dict)

@@ -51,6 +51,8 @@ _LEN = struct.Struct("!i")
 _len_pack = _LEN.pack
 _FIELD_HEAD = struct.Struct("!Ii")
 _NULL_LEN = _len_pack(-1)
+# Deeper anonymous records are refused (PostgreSQL itself stops at its stack depth limit).
+MAX_RECORD_DEPTH = 100
 
 
 def _truncated(type_name: str) -> ValueError:
@@ -163,8 +165,20 @@ class AnonymousRecordCodec(Codec):
         super().__init__()
         self.lookup = lookup
         self.name_of = name_of
+        # Records nest inside records (and their arrays) through this same
+        # codec: a hostile server could nest them until the C stack runs out.
+        self.depth = 0
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
+        if self.depth >= MAX_RECORD_DEPTH:
+            raise ValueError(f"malformed record value: nested more than {MAX_RECORD_DEPTH} deep")
+        self.depth += 1
+        try:
+            return self._decode(data, pos, n)
+        finally:
+            self.depth -= 1
+
+    def _decode(self, data: bytes, pos: int, n: int) -> Any:
         end = pos + n
         if n < 4:
             raise _truncated("record")

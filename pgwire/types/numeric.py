@@ -315,7 +315,10 @@ def decode_numeric(data: bytes, pos: int = 0, n: int = -1) -> Decimal:
         return _numeric_from_buffer(data, pos + 8, ndigits, shift, sign, dscale)
     # Build the decimal string directly: int -> str would be quadratic and is
     # capped at 4300 digits, while numeric allows over 100000.
-    digits = "".join([_DIGIT4[d] for d in _digit_struct(ndigits).unpack_from(data, pos + 8)])
+    groups = _digit_struct(ndigits).unpack_from(data, pos + 8)
+    if groups and max(groups) > 9999:
+        raise ValueError(f"malformed numeric value: digit {max(groups)}")
+    digits = "".join([_DIGIT4[d] for d in groups])
     if shift > 0:
         digits += "0" * shift
     elif shift < 0:

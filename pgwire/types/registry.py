@@ -567,6 +567,9 @@ class TypeRegistry:
                     self._formatters[oid] = system.format_vector
         elif kind == DOMAIN:
             base = derived.parts[0]
+            # A domain's values are its base type's: tuples, lists...
+            if base in self._tuple_valued:
+                self._tuple_valued.add(oid)
             if binary:
                 self._set(self._decoders, oid, self._decoders.get(base))
                 self._set(self._encoders, oid, self._encoders.get(base))
@@ -584,8 +587,11 @@ class TypeRegistry:
                      text: bool) -> None:
         # Items of these are elements, never dimensions: their values are
         # lists themselves (json: any JSON value).
-        flat = element in (oids.JSON, oids.JSONB) or element in _VECTORS or (
-            self._kinds.get(element) == MULTIRANGE)
+        base = element
+        while self._kinds.get(base) == DOMAIN:  # a domain's values are its base type's
+            base = self._derived[base].parts[0]
+        flat = base in (oids.JSON, oids.JSONB) or base in _VECTORS or (
+            self._kinds.get(base) == MULTIRANGE)
         tuple_elements = element in self._tuple_valued
         delimiter = self._delimiters.get(element, ",")
         if binary:

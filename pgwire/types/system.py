@@ -218,7 +218,11 @@ def format_vector(value: Any) -> str:
         return value
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"a vector type expects a list of int, got {_type_label(value)}")
-    return " ".join(str(_check_int(item, "vector item", 1 << 32)) for item in value)
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise TypeError(f"a vector type expects a list of int, got {_type_label(item)}")
+    # The range (int2 or oid) is the server's to check.
+    return " ".join(str(item) for item in value)
 
 
 # Built-in types read as str in text format (see the module docstring).

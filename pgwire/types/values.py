@@ -13,6 +13,7 @@ for a point, a ``str`` of 0s and 1s for a bit string.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, Generic, Literal, TypeVar, overload
 
@@ -151,7 +152,7 @@ class BitString:
 
     ``BitString('1011')``; ``BitString.frombytes(b'\\xb0', 4)``;
     ``BitString.from_int(11, 4)``; ``bs.to_int()``; ``len(bs)``, ``bs[i]``,
-    ``bs.as_string()``.
+    ``bs.bits()`` (``'10110'``), ``bs.as_string()`` (asyncpg's ``'1011 0'``).
     """
 
     __slots__ = ("_bytes", "_bitlength")
@@ -190,15 +191,21 @@ class BitString:
         """The bits packed most significant first, padded with 0s to whole bytes."""
         return self._bytes
 
-    def as_string(self) -> str:
+    def bits(self) -> str:
+        """The bits as a str of 0s and 1s: ``'10110'`` (what the server reads)."""
         if not self._bitlength:
             return ""
         text = bin(int.from_bytes(self._bytes, "big"))[2:].zfill(len(self._bytes) * 8)
         return text[: self._bitlength]
 
+    def as_string(self) -> str:
+        """The bits in groups of four, as asyncpg prints them: ``'1011 0'``."""
+        text = self.bits()
+        return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
     def to_int(self, bitorder: Literal["big", "little"] = "big", *, signed: bool = False) -> int:
         """The bits as an integer (first bit most significant with ``"big"``)."""
-        text = self.as_string()
+        text = self.bits()
         if bitorder == "little":
             text = text[::-1]
         elif bitorder != "big":
@@ -253,10 +260,10 @@ class BitString:
     def __repr__(self) -> str:
         return f"<BitString {self.as_string()}>"
 
-    __str__ = as_string
+    __str__ = __repr__  # as asyncpg's
 
     def __reduce__(self) -> Any:
-        return (BitString, (self.as_string(),))
+        return (BitString, (self.bits(),))
 
 
 class Point(tuple[float, float]):
@@ -453,6 +460,9 @@ class Circle(tuple[Point, float]):
         return (Circle, tuple(self))
 
 
+_LSN_TEXT = re.compile(r"([0-9A-Fa-f]{1,8})/([0-9A-Fa-f]{1,8})", re.ASCII)
+
+
 class LSN(int):
     """A WAL location (``pg_lsn``): an int that prints as PostgreSQL does, ``16/B374D848``.
 
@@ -464,16 +474,13 @@ class LSN(int):
 
     def __new__(cls, value: int | str = 0) -> LSN:
         if isinstance(value, str):
-            high, sep, low = value.strip().partition("/")
-            if not sep:
+            # pg_lsn_in: 1 to 8 hex digits, '/', 1 to 8 hex digits.
+            match = _LSN_TEXT.fullmatch(value.strip())
+            if match is None:
                 raise ValueError(f"invalid LSN {value!r}: expected the form 16/B374D848")
-            try:
-                number = (int(high, 16) << 32) | int(low, 16)
-            except ValueError:
-                raise ValueError(f"invalid LSN {value!r}: expected the form 16/B374D848") from None
-            if int(low, 16) >= 1 << 32 or number >= 1 << 64:
-                raise ValueError(f"invalid LSN {value!r}: out of range")
-            return super().__new__(cls, number)
+            return super().__new__(cls, (int(match[1], 16) << 32) | int(match[2], 16))
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"LSN expects int or str, got {type(value).__qualname__}")
         if not 0 <= value < 1 << 64:
             raise ValueError(f"LSN {value} out of range (0 to 2**64 - 1)")
         return super().__new__(cls, value)
