@@ -37,7 +37,6 @@ connection only (see ``in_modes``).
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -48,13 +47,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pytest_asyncio
+from type_runs import RUNS, Raised, _key, _label, check_runs, fetch_runs, roundtrip, unique
 
 import pgwire
 from pgwire import Point, Range
 from pgwire.types import UnrepresentableValueError, oids
 from pgwire.types import datetimes as text_codecs
-
-RUNS = 3  # run 1 is the first use (the text path, where taken), runs 2.. binary
 
 UTC = dt.timezone.utc
 
@@ -106,79 +104,9 @@ LIMIT_EXTRA_FLOAT_DIGITS = pytest.mark.xfail(
 # helpers
 
 
-def _key(value: Any) -> Any:
-    """A strict comparison key: type, Decimal scale, NaN, offsets, nested values."""
-    if value is None or isinstance(value, (bool, int, str, bytes, UUID, dt.timedelta)):
-        return (type(value).__name__, value)
-    if isinstance(value, float):
-        return ("float", repr(value))  # nan == nan, -0.0 != 0.0
-    if isinstance(value, Decimal):
-        return ("Decimal", str(value))  # keeps the scale: '1.50' != '1.5'
-    if isinstance(value, (dt.datetime, dt.time)):
-        return (type(value).__name__, value.isoformat(), type(value.tzinfo).__name__)
-    if isinstance(value, dt.date):
-        return ("date", value.isoformat())
-    if isinstance(value, list):
-        return ("list", [_key(item) for item in value])
-    if isinstance(value, dict):
-        return ("dict", {name: _key(item) for name, item in value.items()})
-    if isinstance(value, tuple):  # Point, Box... keep their class
-        return (type(value).__name__, [_key(item) for item in value])
-    return (type(value).__name__, repr(value))
-
-
-def _label(run: int) -> str:
-    return "run 1 (first use)" if run == 0 else f"run {run + 1} (binary)"
-
-
-class Raised:
-    """What a run raised, kept as its result so every run gets reported."""
-
-    def __init__(self, exc: Exception) -> None:
-        self.exc = exc
-
-    def __repr__(self) -> str:
-        return f"<raised {type(self.exc).__name__}: {self.exc}>"
-
-
 # Failures are reported with pytest.fail(pytrace=False): the expected
 # failures (xfail) are formatted too, and formatting tracebacks through this
 # long module costs more than running the whole file.
-
-
-def check_runs(values: Sequence[Any], expected: Any) -> None:
-    """Every run gave ``expected`` (strictly: see ``_key``)."""
-    wrong = [
-        f"{_label(run)}: got {value!r}"
-        for run, value in enumerate(values)
-        if isinstance(value, Raised) or _key(value) != _key(expected)
-    ]
-    if wrong:
-        pytest.fail(f"expected {expected!r}; " + "; ".join(wrong), pytrace=False)
-
-
-_statement_numbers = itertools.count(1)
-
-
-def unique(sql: str) -> str:
-    """``sql`` with a comment no other statement has: its next run is a first run."""
-    return f"{sql} /* q{next(_statement_numbers)} */"
-
-
-async def fetch_runs(conn: Any, sql: str, *args: Any, runs: int = RUNS) -> list[Any]:
-    """Run a new statement (see ``unique``) ``runs`` times; what a run raises is its result."""
-    sql = unique(sql)
-    results: list[Any] = []
-    for _ in range(runs):
-        try:
-            results.append(await conn.fetchval(sql, *args))
-        except Exception as exc:
-            results.append(Raised(exc))
-    return results
-
-
-async def roundtrip(conn: Any, sql: str, args: Sequence[Any], expected: Any) -> None:
-    check_runs(await fetch_runs(conn, sql, *args), expected)
 
 
 async def expect_error(exc_type: type[Exception], conn: Any, sql: str, *args: Any) -> None:

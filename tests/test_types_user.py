@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import itertools
 import secrets
 from collections.abc import AsyncIterator, Iterator, Sequence
 from decimal import Decimal
@@ -48,12 +47,11 @@ import pytest
 import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from type_runs import RUNS, _key, _label, roundtrip, unique
 
 import pgwire
 from pgwire import LSN, BitString, Box, Circle, Path, Point, Polygon, Range, Record
 from pgwire.types.record import RecordMapping
-
-RUNS = 3  # run 1 is the first use (the text path, where taken), runs 2.. binary
 
 UTC = dt.timezone.utc
 
@@ -79,82 +77,6 @@ LIMIT_TEXT_FIRST_RUN_SERVER_CHECKS = pytest.mark.xfail(
 
 # ---------------------------------------------------------------------------
 # helpers (as in test_types_server.py)
-
-
-def _key(value: Any) -> Any:
-    """A strict comparison key: type, Decimal scale, names of Record attributes, nesting."""
-    if value is None or isinstance(value, (bool, str, bytes, UUID, dt.timedelta)):
-        return (type(value).__name__, value)
-    if isinstance(value, int):
-        return (type(value).__name__, int(value))
-    if isinstance(value, float):
-        return ("float", repr(value))
-    if isinstance(value, Decimal):
-        return ("Decimal", str(value))
-    if isinstance(value, (dt.datetime, dt.time)):
-        return (type(value).__name__, value.isoformat(), type(value.tzinfo).__name__)
-    if isinstance(value, dt.date):
-        return ("date", value.isoformat())
-    if isinstance(value, list):
-        return ("list", [_key(item) for item in value])
-    if isinstance(value, dict):
-        return ("dict", sorted((name, _key(item)) for name, item in value.items()))
-    if isinstance(value, Record):
-        return ("Record", [(name, _key(item)) for name, item in value.items()])
-    if isinstance(value, tuple):
-        return (type(value).__name__, [_key(item) for item in value])
-    if isinstance(value, Range):
-        if value.isempty:
-            return ("Range", "empty")
-        return ("Range", _key(value.lower), _key(value.upper), value.lower_inc, value.upper_inc)
-    if isinstance(value, Path):
-        return (type(value).__name__, value.is_closed, [_key(p) for p in value.points])
-    return (type(value).__name__, repr(value))
-
-
-def _label(run: int) -> str:
-    return "run 1 (first use)" if run == 0 else f"run {run + 1} (binary)"
-
-
-class Raised:
-    def __init__(self, exc: Exception) -> None:
-        self.exc = exc
-
-    def __repr__(self) -> str:
-        return f"<raised {type(self.exc).__name__}: {self.exc}>"
-
-
-def check_runs(values: Sequence[Any], expected: Any) -> None:
-    wrong = [
-        f"{_label(run)}: got {value!r}"
-        for run, value in enumerate(values)
-        if isinstance(value, Raised) or _key(value) != _key(expected)
-    ]
-    if wrong:
-        pytest.fail(f"expected {expected!r}; " + "; ".join(wrong), pytrace=False)
-
-
-_statement_numbers = itertools.count(1)
-
-
-def unique(sql: str) -> str:
-    """``sql`` with a comment no other statement has: its next run is a first run."""
-    return f"{sql} /* u{next(_statement_numbers)} */"
-
-
-async def fetch_runs(conn: Any, sql: str, *args: Any, runs: int = RUNS) -> list[Any]:
-    sql = unique(sql)
-    results: list[Any] = []
-    for _ in range(runs):
-        try:
-            results.append(await conn.fetchval(sql, *args))
-        except Exception as exc:
-            results.append(Raised(exc))
-    return results
-
-
-async def roundtrip(conn: Any, sql: str, args: Sequence[Any], expected: Any) -> None:
-    check_runs(await fetch_runs(conn, sql, *args), expected)
 
 
 async def assert_usable(conn: Any) -> None:
