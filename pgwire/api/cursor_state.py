@@ -37,6 +37,7 @@ class CursorState:
                 "transaction, so open one with connection.transaction() first"
             )
         self.runner = runner
+        self.generation = runner.generation  # see Runner.check_generation
         self.query = query
         self.args = args
         self.prefetch = prefetch

@@ -96,6 +96,12 @@ class Listeners:
         del self.channels[channel]
         return f"UNLISTEN {quote_ident(channel)}"
 
+    def clear(self) -> None:
+        """Forget every listener (a pool hands the connection to someone else)."""
+        self.channels.clear()
+        self.log_listeners.clear()
+        self.termination_listeners.clear()
+
     def add_log_listener(self, callback: Callback) -> None:
         if not callable(callback):
             raise InterfaceError(f"log listener must be callable, got {callback!r}")

@@ -49,7 +49,7 @@ class TransactionBase:
     """
 
     __slots__ = ("_connection", "_isolation", "_readonly", "_deferrable", "_state",
-                 "_nested", "_savepoint")
+                 "_nested", "_savepoint", "_generation")
 
     def __init__(self, connection: Any, isolation: str | None, readonly: bool,
                  deferrable: bool) -> None:
@@ -59,6 +59,7 @@ class TransactionBase:
                 f"got {isolation!r}"
             )
         self._connection = connection
+        self._generation = connection.generation  # see Runner.check_generation
         self._isolation = isolation
         self._readonly = readonly
         self._deferrable = deferrable

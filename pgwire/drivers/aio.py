@@ -151,6 +151,10 @@ class AsyncioDriver:
             or transport is None or transport.is_closing()
         )
 
+    def probe(self) -> None:
+        """Nothing to take in: this driver reads all the time, so a connection
+        the server closed while idle is known to be closed already."""
+
     def spawn(self) -> AsyncioDriver:
         """A new driver on the same loop, for a stream of its own (a cancel request)."""
         return AsyncioDriver(self.loop)

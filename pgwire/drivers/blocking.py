@@ -392,6 +392,12 @@ class BlockingDriver:
                     return
             self._receive(None)
 
+    def probe(self) -> None:
+        """Take in what arrived while the connection was idle (see :meth:`_poll`):
+        a pool's health check before handing the connection out."""
+        if self.sock is not None and self._engine_mode:
+            self._poll()
+
     def _wait_for_events(self, deadline: float | None) -> None:
         """Read until some event (a notification, a notice) was delivered."""
         before = self._delivered

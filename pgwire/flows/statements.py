@@ -41,10 +41,11 @@ from ..exceptions import (
     PostgresError,
     ProtocolError,
 )
-from ..protocol import wire
+from ..protocol import session_state, wire
 from ..protocol.engine import Engine, TransactionStatus
 from ..protocol.messages import Column
 from ..protocol.operations import Extended, SimpleQuery, StatementResult
+from ..protocol.session_state import statement_flags
 from ..types import TypeRegistry
 from ..types.record import Record
 from ..types.rows import BINARY_FORMAT, TEXT_FORMAT, RowCodec
@@ -65,6 +66,7 @@ class PreparedState:
         "encoders",
         "closed",
         "registry_version",
+        "session_flags",
         "_description_key",
         "_bind_formats",
         "_bind_prefix",
@@ -85,6 +87,8 @@ class PreparedState:
         self.param_oids = param_oids
         self.columns = columns
         self.closed = False
+        # Session state the text shows it may create (see protocol.session_state).
+        self.session_flags = statement_flags(sql)
         self.build_codecs(registry, record_class)
 
     def build_codecs(self, registry: TypeRegistry, record_class: type[Record]) -> None:
@@ -287,6 +291,46 @@ class Session:
             self.forget_statement(state)
         self.descriptions.clear()
 
+    def reset_flow(self, *, everything: bool = False, behind_pooler: bool = False) -> Flow[bool]:
+        """Undo the session state picked up since the last reset: one round
+        trip, or none; return whether something was sent.
+
+        ROLLBACK when a transaction is open or has failed, then the
+        statements of :func:`pgwire.protocol.session_state.reset_statements`
+        for the state the engine saw change (all of it with ``everything``),
+        sent together as one simple Query.  Nothing is sent when nothing
+        changed.  ``behind_pooler`` ends the transaction only: in pgbouncer's
+        transaction mode any other statement would run on whatever server
+        connection the pooler picks -- another client's session.
+        """
+        engine = self.engine
+        flags = engine.session_state
+        if everything:
+            flags |= session_state.UNKNOWN
+        statements = []
+        if engine.transaction_status is not TransactionStatus.IDLE:
+            statements.append("ROLLBACK")
+        if not behind_pooler:
+            statements.extend(session_state.reset_statements(flags, engine.parameters))
+        if statements:
+            # Sent as is: its own text must not count as new session state.
+            done = yield SimpleQuery("; ".join(statements), None)
+            assert isinstance(done, SimpleQuery)
+            if done.error is not None:
+                raise done.error
+        if flags & (session_state.PREPARED | session_state.STATEMENTS_DROPPED) and (
+            not behind_pooler or flags & session_state.STATEMENTS_DROPPED
+        ):
+            self.statements_dropped()
+        engine.session_state = 0
+        return bool(statements)
+
+    def statements_dropped(self) -> None:
+        """The server forgot this session's prepared statements (DEALLOCATE
+        ALL, DISCARD ALL): forget them here too, without closing them."""
+        for state in self.cache.clear():
+            state.closed = True
+
     def _text_decoder_or_defer(
         self, columns: list[Column] | None, deferred: list[tuple[list[Column], Any]],
         result_of: Callable[[], StatementResult | None],
@@ -339,6 +383,7 @@ class Session:
                 columns, deferred,
                 lambda: op.results[index] if index < len(op.results) else None)
 
+        self.engine.session_state |= statement_flags(sql)
         op = SimpleQuery(sql, on_description if decode_rows else None)
         done = yield op
         assert isinstance(done, SimpleQuery)
@@ -401,6 +446,8 @@ class Session:
     ) -> StatementResult:
         if bind is None:
             bind = self._bind_message(state, args, portal)
+        if state.session_flags:
+            self.engine.session_state |= state.session_flags
         if state.name:
             op.bind_raw(bind)
             codec = state.row_codec
@@ -460,6 +507,7 @@ class Session:
             except (TypeError, ValueError) as exc:
                 raise _argument_error(index, value, 0, registry, exc) from exc
         name = self.new_statement_name() if self.use_named_statements else ""
+        self.engine.session_state |= statement_flags(sql)
         op = Extended()
         op.parse(name, sql)
         captured: list[list[Column] | None] = []
@@ -825,6 +873,7 @@ class Session:
                 except (TypeError, ValueError) as exc:
                     raise _argument_error(index, value, 0, registry, exc) from exc
             binds.append(wire.bind("", "", [TEXT_FORMAT] * len(texts), texts, [TEXT_FORMAT]))
+        self.engine.session_state |= statement_flags(sql)
         op.parse("", sql)
 
         results: list[StatementResult] = []

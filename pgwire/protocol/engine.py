@@ -54,7 +54,7 @@ from ..exceptions import (
     exception_from_fields,
     notice_from_fields,
 )
-from . import wire
+from . import session_state, wire
 from .messages import parse_fields, parse_notification, parse_parameter_status
 from .wire import MessageReader
 
@@ -69,6 +69,10 @@ _NOTICE_RESPONSE = wire.NOTICE_RESPONSE
 _NOTIFICATION_RESPONSE = wire.NOTIFICATION_RESPONSE
 _PARAMETER_STATUS = wire.PARAMETER_STATUS
 _ERROR_RESPONSE = wire.ERROR_RESPONSE
+_COMMAND_COMPLETE = wire.COMMAND_COMPLETE
+_SESSION_TAGS = session_state.SESSION_TAGS
+_SESSION_TAG_FIRST_BYTES = session_state.SESSION_TAG_FIRST_BYTES
+_LONGEST_SESSION_TAG = session_state.LONGEST_SESSION_TAG
 
 
 class TransactionStatus(enum.Enum):
@@ -306,6 +310,9 @@ class Engine:
         # operation, for the driver to deliver.
         self.events: list[Any] = []
         self.close_error: BaseException | None = None
+        # Session state the server may hold since this was last cleared
+        # (bits of pgwire.protocol.session_state): a pool resets only then.
+        self.session_state = 0
         self._reader = MessageReader(max_message_size)
         self._pending: deque[Operation] = deque()
         self._out = bytearray()
@@ -446,6 +453,7 @@ class Engine:
         if kind == _PARAMETER_STATUS:
             name, value = parse_parameter_status(body)
             self.parameters[name] = value
+            self.session_state |= session_state.SETTINGS
             return
         if kind == _NOTICE_RESPONSE:
             self.events.append(notice_from_fields(parse_fields(body)))
@@ -470,6 +478,12 @@ class Engine:
             self.events.append(error)
             self._close(error)
             return
+        if (
+            kind == _COMMAND_COMPLETE
+            and len(body) <= _LONGEST_SESSION_TAG
+            and body[0] in _SESSION_TAG_FIRST_BYTES
+        ):
+            self.session_state |= _SESSION_TAGS.get(body, 0)
         op = pending[0]
         if op.handle(self, kind, body):
             pending.popleft()

@@ -20,11 +20,13 @@ from types import TracebackType
 from typing import Any
 
 from ...drivers.aio import AsyncioDriver
+from ...exceptions import InterfaceError
 from ...flows import copying as copy_flows
 from ...flows import introspection
 from ...flows.connect import connect_flow
 from ...flows.statements import PreparedState, Session
 from ...protocol.operations import StatementResult
+from ...protocol.session_state import UNKNOWN, reset_statements
 from ...types import TypeRegistry
 from ...types.record import Record
 from .. import typecodecs
@@ -41,12 +43,60 @@ from .transaction import Transaction
 __all__ = ["Connection", "PreparedStatement", "ServerVersion", "connect"]
 
 
+class _Released:
+    """What a pool's handle on a connection holds once it was released:
+    every use raises InterfaceError, as asyncpg's connection proxy does."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        raise InterfaceError(
+            "the connection has been released back to the pool: acquire another one"
+        )
+
+
+_RELEASED: Any = _Released()
+
+
+def lease(connection: Connection) -> Connection:
+    """A new handle on ``connection`` for one holder from a pool.
+
+    The handle is a shallow copy (same class, same attributes, the same
+    session underneath), so user subclasses keep what their ``__init__``
+    set; :func:`detach` disables it without touching the connection.
+    """
+    handle = object.__new__(type(connection))
+    handle.__dict__.update(connection.__dict__)
+    connection._runner.listeners.owner = handle
+    return handle
+
+
+def detach(handle: Connection) -> None:
+    """Make ``handle`` (from :func:`lease`) and what it made unusable."""
+    runner = handle._runner
+    if runner is _RELEASED:
+        return
+    runner.generation += 1
+    handle._runner = _RELEASED
+    handle._session = _RELEASED
+
+
+def is_detached(handle: Connection) -> bool:
+    return handle.__dict__.get("_runner") is _RELEASED
+
+
+def runner_of(connection: Connection) -> Runner:
+    """The runner of a connection (for the pool, which manages its life)."""
+    return connection._runner
+
+
 class PreparedStatement(StatementInfo):
     """A statement prepared on one connection (``Connection.prepare``)."""
 
     def __init__(self, runner: Runner, state: PreparedState,
                  record_class: type[Record] | None) -> None:
         self._runner = runner
+        self._generation = runner.generation
         self._init_info(runner.session, state, record_class)
         if state.name:
             # Close the server statement once nobody can use it any more.
@@ -54,6 +104,7 @@ class PreparedStatement(StatementInfo):
 
     async def _execute(self, args: Sequence[Any], timeout: float | None,
                        max_rows: int = 0) -> StatementResult:
+        self._runner.check_generation(self._generation)
         result = await self._runner.run(
             self._session.execute_prepared_flow(self._state, args, max_rows=max_rows), timeout
         )
@@ -77,6 +128,7 @@ class PreparedStatement(StatementInfo):
 
     async def executemany(self, args: Iterable[Sequence[Any]], *,
                           timeout: float | None = None) -> None:
+        self._runner.check_generation(self._generation)
         await self._runner.run(
             self._session.executemany_flow(self._state.sql, args, state=self._state), timeout
         )
@@ -111,7 +163,18 @@ class Connection:
         return ConnectionSettings(self._runner.engine.parameters)
 
     def get_reset_query(self) -> str:
-        return "RESET ALL"
+        """The statements :meth:`reset` runs (asyncpg's, plus temporary objects)."""
+        return ";\n".join(reset_statements(UNKNOWN, self._runner.engine.parameters)) + ";"
+
+    async def reset(self, *, timeout: float | None = None) -> None:
+        """Bring the session back to its state after connecting: roll back an
+        open transaction, release advisory locks, close cursors, stop
+        listening, reset settings, drop temporary objects, forget listeners.
+
+        A pool does this on release, but only for what changed (see
+        :mod:`pgwire.protocol.session_state`); this runs all of it.
+        """
+        await self._runner.reset(everything=True, behind_pooler=False, timeout=timeout)
 
     @property
     def type_registry(self) -> TypeRegistry:
@@ -407,6 +470,8 @@ class Connection:
         await self.close()
 
     def __repr__(self) -> str:
+        if is_detached(self):
+            return f"<{type(self).__module__}.{type(self).__qualname__} released>"
         state = "closed" if self.is_closed() else "open"
         return f"<{type(self).__module__}.{type(self).__qualname__} {state} pid={self.get_server_pid()}>"
 

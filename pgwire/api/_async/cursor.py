@@ -43,6 +43,7 @@ class Cursor:
     async def fetch(self, n: int, *, timeout: float | None = None) -> list[Record]:
         """Return up to ``n`` rows (fewer at the end)."""
         state = self._state
+        self._runner.check_generation(state.generation)
         state.check_count(n)
         if len(state.buffer) < n and not state.exhausted:
             await self._fetch_more(n - len(state.buffer), timeout)
@@ -55,6 +56,7 @@ class Cursor:
     async def forward(self, n: int, *, timeout: float | None = None) -> int:
         """Skip ``n`` rows without decoding them; return how many were skipped."""
         state = self._state
+        self._runner.check_generation(state.generation)
         state.check_count(n)
         skipped = len(state.pop(n))
         if skipped < n and not state.exhausted:
@@ -69,7 +71,8 @@ class Cursor:
         state.exhausted = True
         state.buffer.clear()
         runner = self._runner
-        if runner.in_transaction() and not runner.is_closed():
+        if (runner.in_transaction() and not runner.is_closed()
+                and state.generation == runner.generation):
             await runner.run(runner.session.cursor_close_flow(state.portal), timeout)
 
     def __aiter__(self) -> Cursor:
@@ -78,6 +81,7 @@ class Cursor:
     async def __anext__(self) -> Record:
         """The next row, fetching ``prefetch`` more when none is buffered."""
         state = self._state
+        self._runner.check_generation(state.generation)
         if not state.buffer:
             if state.exhausted:
                 raise StopAsyncIteration
@@ -104,6 +108,7 @@ class CursorFactory:
                  prefetch: int | None, timeout: float | None,
                  record_class: type[Record] | None) -> None:
         self._runner = runner
+        self._generation = runner.generation
         self._query = query
         self._args = args
         self.prefetch = prefetch
@@ -113,6 +118,7 @@ class CursorFactory:
     async def open(self, prefetch: int | None) -> Cursor:
         """Bind the portal and fetch its first ``prefetch`` rows (at least one)."""
         runner = self._runner
+        runner.check_generation(self._generation)
         state = CursorState(runner, self._query, self._args, prefetch, self._record_class)
         result = await runner.run(
             runner.session.cursor_open_flow(state.query, state.args, state.portal,

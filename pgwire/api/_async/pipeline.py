@@ -49,6 +49,7 @@ class Pipeline:
 
     def __init__(self, runner: Runner) -> None:
         self._runner = runner
+        self._generation = runner.generation
         self._queue = PipelineQueue()
         self._pendings: list[Pending[Any]] = []
         self._entered = False
@@ -98,6 +99,7 @@ class Pipeline:
             raise first_error
 
     async def __aenter__(self) -> Pipeline:
+        self._runner.check_generation(self._generation)
         await self._runner.enter_pipeline()
         self._entered = True
         return self

@@ -53,8 +53,14 @@ class Runner:
         self._lock = flavour.Lock()
         self._recovery: Any = None
         self._pipeline_owner: Any = None
+        # Bumped each time a pool takes the connection back: objects made
+        # for an earlier holder (statements, cursors...) refuse to run.
+        self.generation = 0
+        self.runs = 0  # flows run so far (a pool's max_queries)
         driver.on_events = self.listeners.dispatch
         driver.on_lost = self.listeners.terminated
+        # What startup reported is the baseline a pool resets to.
+        self.engine.session_state = 0
 
     # -- state ---------------------------------------------------------------
 
@@ -68,6 +74,44 @@ class Runner:
     def in_transaction(self) -> bool:
         return self.engine.transaction_status in _IN_TRANSACTION
 
+    def check_generation(self, generation: int) -> None:
+        """Refuse objects of an earlier pool holder (see :attr:`generation`)."""
+        if generation != self.generation:
+            raise InterfaceError(
+                "the connection this belongs to has been released back to the pool"
+            )
+
+    def reusable_as_is(self) -> bool:
+        """True when the next user may have the connection without a round trip:
+        open, idle, nothing queued or recovering, no transaction, and no
+        session state changed (see :mod:`pgwire.protocol.session_state`)."""
+        return (
+            not self.closing
+            and self._recovery is None
+            and not self._lock.locked()
+            and self.engine.session_state == 0
+            and self.engine.transaction_status is TransactionStatus.IDLE
+            and not self.driver.busy
+            and not self.driver.is_closed()
+        )
+
+    def probe(self) -> bool:
+        """Take in what the server sent while idle (a blocking connection reads
+        only inside calls); True when the connection is still open."""
+        if not self.is_closed() and not self._lock.locked():
+            self.driver.probe()
+        return not self.is_closed()
+
+    async def reset(self, *, everything: bool, behind_pooler: bool,
+                    timeout: float | None) -> bool:
+        """Forget the listeners and transaction blocks of the last user and undo
+        the session state it left (see ``Session.reset_flow``); return whether
+        that took a round trip."""
+        self.listeners.clear()
+        self.transactions = TransactionBlocks()
+        return await self.run(self.session.reset_flow(everything=everything,
+                                               behind_pooler=behind_pooler), timeout)
+
     def timeout(self, timeout: float | None) -> float | None:
         """The timeout of a call: its own, else the connection's command_timeout."""
         return self.command_timeout if timeout is None else timeout
@@ -76,6 +120,7 @@ class Runner:
 
     async def run(self, flow: Flow[T], timeout: float | None = None) -> T:
         """Run ``flow`` with the connection to itself, honouring the timeout."""
+        self.runs += 1
         try:
             if self._pipeline_owner is not None and self._pipeline_owner == flavour.owner():
                 raise InterfaceError(

@@ -25,6 +25,7 @@ class Transaction(TransactionBase):
 
     async def _execute(self, statement: str) -> None:
         runner = self._connection
+        runner.check_generation(self._generation)
         await runner.run(runner.session.simple_query_flow(statement))
 
     async def start(self) -> None:

@@ -44,6 +44,7 @@ class Cursor:
     def fetch(self, n: int, *, timeout: float | None = None) -> list[Record]:
         """Return up to ``n`` rows (fewer at the end)."""
         state = self._state
+        self._runner.check_generation(state.generation)
         state.check_count(n)
         if len(state.buffer) < n and not state.exhausted:
             self._fetch_more(n - len(state.buffer), timeout)
@@ -56,6 +57,7 @@ class Cursor:
     def forward(self, n: int, *, timeout: float | None = None) -> int:
         """Skip ``n`` rows without decoding them; return how many were skipped."""
         state = self._state
+        self._runner.check_generation(state.generation)
         state.check_count(n)
         skipped = len(state.pop(n))
         if skipped < n and not state.exhausted:
@@ -70,7 +72,8 @@ class Cursor:
         state.exhausted = True
         state.buffer.clear()
         runner = self._runner
-        if runner.in_transaction() and not runner.is_closed():
+        if (runner.in_transaction() and not runner.is_closed()
+                and state.generation == runner.generation):
             runner.run(runner.session.cursor_close_flow(state.portal), timeout)
 
     def __iter__(self) -> Cursor:
@@ -79,6 +82,7 @@ class Cursor:
     def __next__(self) -> Record:
         """The next row, fetching ``prefetch`` more when none is buffered."""
         state = self._state
+        self._runner.check_generation(state.generation)
         if not state.buffer:
             if state.exhausted:
                 raise StopIteration
@@ -105,6 +109,7 @@ class CursorFactory:
                  prefetch: int | None, timeout: float | None,
                  record_class: type[Record] | None) -> None:
         self._runner = runner
+        self._generation = runner.generation
         self._query = query
         self._args = args
         self.prefetch = prefetch
@@ -114,6 +119,7 @@ class CursorFactory:
     def open(self, prefetch: int | None) -> Cursor:
         """Bind the portal and fetch its first ``prefetch`` rows (at least one)."""
         runner = self._runner
+        runner.check_generation(self._generation)
         state = CursorState(runner, self._query, self._args, prefetch, self._record_class)
         result = runner.run(
             runner.session.cursor_open_flow(state.query, state.args, state.portal,

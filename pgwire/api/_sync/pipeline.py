@@ -50,6 +50,7 @@ class Pipeline:
 
     def __init__(self, runner: Runner) -> None:
         self._runner = runner
+        self._generation = runner.generation
         self._queue = PipelineQueue()
         self._pendings: list[Pending[Any]] = []
         self._entered = False
@@ -99,6 +100,7 @@ class Pipeline:
             raise first_error
 
     def __enter__(self) -> Pipeline:
+        self._runner.check_generation(self._generation)
         self._runner.enter_pipeline()
         self._entered = True
         return self

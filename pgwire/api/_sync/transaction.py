@@ -26,6 +26,7 @@ class Transaction(TransactionBase):
 
     def _execute(self, statement: str) -> None:
         runner = self._connection
+        runner.check_generation(self._generation)
         runner.run(runner.session.simple_query_flow(statement))
 
     def start(self) -> None:
