@@ -15,9 +15,11 @@ from ._build import compiled as compiled  # True when the Cython build is loaded
 from .api._async.connection import Connection, PreparedStatement, connect
 from .api._async.cursor import Cursor
 from .api._async.pipeline import Pipeline
+from .api._async.pool import Pool, PoolAcquireContext, create_pool
 from .api._async.transaction import Transaction
 from .api._sync.connection import connect as connect_sync
 from .api.info import ServerVersion
+from .api.pooling import PoolStats
 from .api.results import Result
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exception_names
@@ -52,6 +54,9 @@ __all__ = [
     "Range",
     "Cursor",
     "Pipeline",
+    "Pool",
+    "PoolAcquireContext",
+    "PoolStats",
     "PreparedStatement",
     "Record",
     "Result",
@@ -60,6 +65,7 @@ __all__ = [
     "TypeRegistry",
     "connect",
     "connect_sync",
+    "create_pool",
     "exceptions",
     *_exception_names,
 ]

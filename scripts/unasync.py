@@ -60,6 +60,8 @@ NAMES = {
 
 # Phrases replaced inside string literals (docstrings, messages).
 STRINGS = {
+    "``await pgwire.create_pool(...)``": "``pgwire.sync.create_pool(...)``",
+    "The asyncio connection pool": "The blocking connection pool",
     "``await pgwire.connect(...)``": "``pgwire.connect_sync(...)``",
     "async with ": "with ",
     "async for ": "for ",

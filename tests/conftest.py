@@ -355,13 +355,93 @@ class SyncConnection(_Adapter):
         return SyncCursorFactory(functools.partial(self._target.cursor, query, *args, **kwargs))
 
 
+class SyncAcquireContext:
+    """``pool.acquire()`` of a blocking pool: ``async with`` runs ``with``; awaited,
+    a connection (``getconn``)."""
+
+    def __init__(self, pool: Any, timeout: float | None) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._context: Any = None
+
+    async def __aenter__(self) -> SyncConnection:
+        self._context = self._pool.acquire(timeout=self._timeout)
+        return SyncConnection(await in_thread(self._context.__enter__))
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await in_thread(self._context.__exit__, exc_type, exc, tb)
+
+    def __await__(self) -> Any:
+        async def get() -> SyncConnection:
+            return SyncConnection(await in_thread(self._pool.getconn, timeout=self._timeout))
+        return get().__await__()
+
+
+class SyncPool(_Adapter):
+    """A ``pgwire.sync.Pool`` with the asyncio pool's awaitable interface."""
+
+    _async_class = pgwire.Pool
+
+    def acquire(self, *, timeout: float | None = None) -> SyncAcquireContext:
+        return SyncAcquireContext(self._target, timeout)
+
+    async def getconn(self, *, timeout: float | None = None) -> SyncConnection:
+        return SyncConnection(await in_thread(self._target.getconn, timeout=timeout))
+
+    async def release(self, connection: Any, **kwargs: Any) -> None:
+        await in_thread(self._target.release, Api.unwrap(connection), **kwargs)
+
+    async def putconn(self, connection: Any) -> None:
+        await in_thread(self._target.putconn, Api.unwrap(connection))
+
+    async def __aenter__(self) -> SyncPool:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await in_thread(self._target.close)
+
+
+def _sync_callback(callback: Any) -> Any:
+    """A pool callback (``init``, ``setup``, ``reset``, ``connect``) written as a
+    coroutine function, for a blocking pool: called in the pool's thread, it
+    runs the coroutine on the test's loop with the connection adapted."""
+    if callback is None:
+        return None
+    loop = asyncio.get_running_loop()
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        wrapped = [SyncConnection(a) if isinstance(a, pgwire.sync.Connection) else a
+                   for a in args]
+        result = asyncio.run_coroutine_threadsafe(callback(*wrapped, **kwargs), loop).result()
+        return Api.unwrap(result)
+
+    return call
+
+
+async def _create_sync_pool(*args: Any, **kwargs: Any) -> SyncPool:
+    for name in ("init", "setup", "reset"):
+        kwargs[name] = _sync_callback(kwargs.get(name))
+    return SyncPool(await in_thread(pgwire.sync.create_pool, *args, **kwargs))
+
+
+async def _create_async_pool(*args: Any, **kwargs: Any) -> Any:
+    return await pgwire.create_pool(*args, **kwargs)
+
+
 class Api:
     """One of the two APIs, as the tests see it (the ``api`` fixture)."""
 
     def __init__(self, name: str, connect: Callable[..., Awaitable[Any]],
-                 module: Any, notices_close_while_idle: bool) -> None:
+                 module: Any, notices_close_while_idle: bool,
+                 create_pool: Callable[..., Awaitable[Any]]) -> None:
         self.name = name
         self.connect = connect  # ``await api.connect(dsn, **kwargs)``: a connection
+        # ``await api.create_pool(dsn, **kwargs)``: an open pool; callbacks
+        # are written as coroutine functions for both APIs.
+        self.create_pool = create_pool
+        self.Pool: type = module.Pool
         self.Connection: type = module.Connection  # for connection_class=
         self.Transaction: type = module.Transaction
         self.PreparedStatement: type = module.PreparedStatement
@@ -384,8 +464,10 @@ async def _connect_sync(*args: Any, **kwargs: Any) -> SyncConnection:
 
 
 APIS = {
-    "async": Api("async", pgwire.connect, pgwire, notices_close_while_idle=True),
-    "sync": Api("sync", _connect_sync, pgwire.sync, notices_close_while_idle=False),
+    "async": Api("async", pgwire.connect, pgwire, notices_close_while_idle=True,
+                 create_pool=_create_async_pool),
+    "sync": Api("sync", _connect_sync, pgwire.sync, notices_close_while_idle=False,
+                create_pool=_create_sync_pool),
 }
 
 

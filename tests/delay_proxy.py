@@ -3,8 +3,8 @@
 ``DelayProxy(host, port, delay=0.01)`` listens on 127.0.0.1 (a free port,
 ``proxy.port``) and forwards every connection to ``host:port``, holding each
 chunk of data for ``delay`` seconds in each direction, so one round trip
-costs about ``2 * delay`` more than it would directly.  Order is kept per
-direction.  The proxy runs its own event loop in a daemon thread, so it
+costs about ``2 * delay`` more than it would directly (``delay=0``: none).
+Order is kept per direction; ``client_bytes`` counts what clients sent.  The proxy runs its own event loop in a daemon thread, so it
 works the same for the asyncio and the blocking API (and keeps its timing
 while the test's own loop is busy)::
 
@@ -28,8 +28,9 @@ __all__ = ["DelayProxy"]
 class _Pipe(asyncio.Protocol):
     """One side of a proxied connection: what it receives goes, delayed, to its peer."""
 
-    def __init__(self, proxy: DelayProxy) -> None:
+    def __init__(self, proxy: DelayProxy, client_side: bool = False) -> None:
         self.proxy = proxy
+        self.client_side = client_side  # receives what the client sends
         self.transport: asyncio.Transport | None = None
         self.peer: _Pipe | None = None
         # Data from the peer waiting to be written here, with its due time.
@@ -43,6 +44,8 @@ class _Pipe(asyncio.Protocol):
         self.proxy._transports.add(transport)
 
     def data_received(self, data: bytes) -> None:
+        if self.client_side:
+            self.proxy.client_bytes += len(data)
         if self.peer is None:
             self._early.append(data)
         else:
@@ -113,6 +116,7 @@ class DelayProxy:
         self._thread: threading.Thread | None = None
         self._transports: set[asyncio.Transport] = set()
         self.connections = 0  # how many client connections were accepted
+        self.client_bytes = 0  # bytes received from clients, all connections together
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -183,7 +187,7 @@ class DelayProxy:
     # -- connections -----------------------------------------------------------
 
     def _accept(self) -> _Pipe:
-        client = _Pipe(self)
+        client = _Pipe(self, client_side=True)
         self.connections += 1
         assert self._loop is not None
         self._loop.create_task(self._connect_upstream(client))

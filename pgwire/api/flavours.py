@@ -22,6 +22,14 @@ member                 asyncio                               blocking
 ``copy_chunks(src)``   files read in an executor; async      files and iterables read here;
                        iterables and ``read`` coroutines     async sources refused
 ``record_chunks``      async iterables of records too        iterables of records
+``Mutex``              nothing to exclude (one loop)         ``threading.Lock``
+``new_waiter()``       a :class:`_TaskWaiter` (a future)     a :class:`_ThreadWaiter` (an event)
+``Wakeup``             ``asyncio.Event``                     ``threading.Event``
+``wait_wakeup(e, t)``  waits for the event or ``t`` seconds  the same, blocking
+``background(f)``      runs ``f()`` as a task                runs ``f()`` in a daemon thread
+``shielded(f)``        ``f()`` as a task, awaited shielded   calls ``f()``
+``gather(fs)``         runs the ``f()`` concurrently         calls each in turn
+``within(t, f)``       ``f()`` cancelled after ``t`` seconds calls ``f()`` (it has its timeout)
 =====================  ====================================  ==================================
 """
 
@@ -31,6 +39,7 @@ import asyncio
 import inspect
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
@@ -184,6 +193,103 @@ class _ThreadLock:
         self._lock.release()
 
 
+class _NoMutex:
+    """The asyncio pool's critical sections never await: nothing to exclude."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: Any) -> None:
+        return None
+
+
+class _TaskWaiter:
+    """A task waiting for a value another task hands it (a pool connection).
+
+    ``give`` and ``abandon`` are called with the pool's mutex held (none on
+    asyncio), so a value is either taken by the waiter or given back by
+    ``abandon``: never both, never lost.
+    """
+
+    __slots__ = ("_future",)
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def give(self, value: Any) -> bool:
+        if self._future.done():
+            return False
+        self._future.set_result(value)
+        return True
+
+    async def wait(self, timeout: float | None) -> Any:
+        """The value given; TimeoutError after ``timeout`` seconds."""
+        future = self._future
+        handle = None
+        if timeout is not None:
+            handle = asyncio.get_running_loop().call_later(max(timeout, 0), _expire_any, future)
+        try:
+            return await future
+        finally:
+            if handle is not None:
+                handle.cancel()
+
+    def abandon(self) -> tuple[bool, Any]:
+        """Stop waiting; ``(True, value)`` when a value was given all the same."""
+        future = self._future
+        if future.done() and not future.cancelled() and future.exception() is None:
+            return True, future.result()
+        future.cancel()
+        return False, None
+
+
+def _expire_any(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(_AsyncTimeoutError())
+
+
+class _ThreadWaiter:
+    """A thread waiting for a value another thread hands it (see :class:`_TaskWaiter`)."""
+
+    __slots__ = ("_event", "_open", "_value")
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._open = True
+        self._value: Any = None
+
+    def give(self, value: Any) -> bool:
+        if not self._open:
+            return False
+        self._open = False
+        self._value = value
+        self._event.set()
+        return True
+
+    def wait(self, timeout: float | None) -> Any:
+        if not self._event.wait(None if timeout is None else max(timeout, 0)):
+            raise TimeoutError()
+        return self._value
+
+    def abandon(self) -> tuple[bool, Any]:
+        if self._open:
+            self._open = False
+            return False, None
+        return True, self._value
+
+
+# Background tasks are kept referenced until they end (see _listener_tasks).
+_background_tasks: set[asyncio.Task[Any]] = set()
+
+
+def _background_done(task: asyncio.Task[Any]) -> None:
+    _background_tasks.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("pgwire: a background task failed", exc_info=task.exception())
+
+
 # Listener tasks are kept referenced until they end (asyncio keeps only
 # weak references to tasks).
 _listener_tasks: set[asyncio.Task[Any]] = set()
@@ -200,6 +306,55 @@ class AsyncFlavour:
 
     Lock = _TaskLock
     TimeoutError = _AsyncTimeoutError
+    Mutex = _NoMutex
+    Wakeup = asyncio.Event
+
+    @staticmethod
+    def new_waiter() -> _TaskWaiter:
+        return _TaskWaiter()
+
+    @staticmethod
+    def clock() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    async def wait_wakeup(event: asyncio.Event, timeout: float | None) -> None:
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+
+    @staticmethod
+    def background(run: Callable[[], Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(run())
+        _background_tasks.add(task)
+        task.add_done_callback(_background_done)
+        return task
+
+    @staticmethod
+    async def shielded(run: Callable[[], Any]) -> Any:
+        """Run ``run()`` to its end even if the caller is cancelled meanwhile."""
+        task = asyncio.get_running_loop().create_task(run())
+        _background_tasks.add(task)
+        task.add_done_callback(_background_tasks.discard)
+        return await asyncio.shield(task)
+
+    @staticmethod
+    async def gather(runs: Sequence[Callable[[], Any]]) -> None:
+        """Run the calls concurrently; wait for all, then raise the first error."""
+        results = await asyncio.gather(*(run() for run in runs), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    @staticmethod
+    async def within(timeout: float | None, run: Callable[[], Any]) -> Any:
+        if timeout is None:
+            return await run()
+        try:
+            return await asyncio.wait_for(run(), max(timeout, 0))
+        except asyncio.TimeoutError:
+            raise _AsyncTimeoutError() from None
 
     @staticmethod
     def owner() -> Any:
@@ -266,6 +421,45 @@ class SyncFlavour:
 
     Lock = _ThreadLock
     TimeoutError = TimeoutError
+    Mutex = threading.Lock
+    Wakeup = threading.Event
+
+    @staticmethod
+    def new_waiter() -> _ThreadWaiter:
+        return _ThreadWaiter()
+
+    @staticmethod
+    def clock() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    def wait_wakeup(event: threading.Event, timeout: float | None) -> None:
+        event.wait(timeout)
+
+    @staticmethod
+    def background(run: Callable[[], Any]) -> threading.Thread:
+        def logged() -> None:
+            try:
+                run()
+            except BaseException:  # noqa: BLE001 - a daemon thread has nobody to tell
+                log.error("pgwire: a background thread failed", exc_info=True)
+
+        thread = threading.Thread(target=logged, name="pgwire-pool", daemon=True)
+        thread.start()
+        return thread
+
+    @staticmethod
+    def shielded(run: Callable[[], Any]) -> Any:
+        return run()
+
+    @staticmethod
+    def gather(runs: Sequence[Callable[[], Any]]) -> None:
+        for run in runs:
+            run()
+
+    @staticmethod
+    def within(timeout: float | None, run: Callable[[], Any]) -> Any:
+        return run()
 
     @staticmethod
     def owner() -> Any:
