@@ -185,6 +185,8 @@ def build_params(
     ``ssl.SSLContext``, ``timeout`` in seconds).
     """
     env = os.environ if environ is None else environ
+    if dsn is not None and not isinstance(dsn, str):
+        raise TypeError(f"dsn is expected to be a str, got {type(dsn).__qualname__}")
     values: dict[str, str] = parse_conninfo(dsn) if dsn else {}
 
     explicit: dict[str, str] = {}
