@@ -69,6 +69,12 @@ def test_malformed_strings_are_refused(dsn: str, message: str) -> None:
         parse_dsn(dsn)
 
 
+@pytest.mark.parametrize("dsn", [b"host=db", 5432, ["host=db"], lambda: "host=db"])
+def test_a_dsn_that_is_not_a_string_is_a_type_error(dsn: object) -> None:
+    with pytest.raises(TypeError, match="dsn is expected to be a str"):
+        build_params(dsn)  # type: ignore[arg-type]
+
+
 def test_precedence_explicit_then_dsn_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PGHOST", "envhost")
     monkeypatch.setenv("PGUSER", "envuser")
