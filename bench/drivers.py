@@ -26,6 +26,12 @@ escaped) in chunks of 10,000 rows, generated while ``run("COPY ... FROM
 STDIN", stream=...)`` sends them: the text building is timed, as it is the
 client's work.
 
+``select1_pool`` (``open_pool``): each driver's own pool, ``size``
+connections, each call an acquire, one ``SELECT $1::int`` and a release:
+``pgwire.create_pool`` / ``pgwire.sync.create_pool``, ``asyncpg.create_pool``
+and psycopg_pool's ``AsyncConnectionPool`` / ``ConnectionPool`` (with
+``autocommit=True`` connections, as above); pg8000 has no pool.
+
 Each adapter only wraps calls; the timed loops live in ``worker.py``. Driver
 modules are imported lazily so a missing driver only fails its own rows.
 """
@@ -96,6 +102,10 @@ class AsyncClient:
     async def open(cls: type[_A], info: ConnInfo) -> _A:
         raise NotImplementedError
 
+    @classmethod
+    async def open_pool(cls, info: ConnInfo, size: int) -> AsyncPool:
+        raise NotImplementedError(f"{cls.__name__} has no connection pool")
+
     async def select1(self, i: int) -> Any:
         raise NotImplementedError
 
@@ -116,6 +126,27 @@ class AsyncClient:
 
     async def close(self) -> None:
         raise NotImplementedError
+
+
+class AsyncPool:
+    """A driver's own asyncio pool: ``select1`` is acquire, query, release."""
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    async def select1(self, i: int) -> Any:
+        async with self._pool.acquire() as conn:
+            return await conn.fetchval(SELECT1_SQL, i)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+class _PsycopgAsyncPool(AsyncPool):
+    async def select1(self, i: int) -> Any:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_PSYCOPG_SELECT1, (i,))
+            return (await cur.fetchone())[0]
 
 
 class _AsyncpgStyle(AsyncClient):
@@ -159,6 +190,13 @@ class PgwireAsync(_AsyncpgStyle):
 
         return cls(await pgwire.connect(**info, ssl=False))
 
+    @classmethod
+    async def open_pool(cls, info: ConnInfo, size: int) -> AsyncPool:
+        import pgwire
+
+        return AsyncPool(await pgwire.create_pool(**info, ssl=False, min_size=size,
+                                                  max_size=size))
+
 
 class Asyncpg(_AsyncpgStyle):
     """``asyncpg.connect``."""
@@ -168,6 +206,13 @@ class Asyncpg(_AsyncpgStyle):
         import asyncpg
 
         return cls(await asyncpg.connect(**info, ssl=False))
+
+    @classmethod
+    async def open_pool(cls, info: ConnInfo, size: int) -> AsyncPool:
+        import asyncpg
+
+        return AsyncPool(await asyncpg.create_pool(**info, ssl=False, min_size=size,
+                                                   max_size=size))
 
 
 def _psycopg_kwargs(info: ConnInfo) -> dict[str, Any]:
@@ -200,6 +245,15 @@ class PsycopgAsync(AsyncClient):
         import psycopg
 
         return cls(await psycopg.AsyncConnection.connect(**_psycopg_kwargs(info)))
+
+    @classmethod
+    async def open_pool(cls, info: ConnInfo, size: int) -> AsyncPool:
+        import psycopg_pool
+
+        pool = psycopg_pool.AsyncConnectionPool(
+            "", kwargs=_psycopg_kwargs(info), min_size=size, max_size=size, open=False)
+        await pool.open(wait=True)
+        return _PsycopgAsyncPool(pool)
 
     async def select1(self, i: int) -> Any:
         cur = self._cur
@@ -247,6 +301,10 @@ class SyncClient:
     def open(cls: type[_S], info: ConnInfo) -> _S:
         raise NotImplementedError
 
+    @classmethod
+    def open_pool(cls, info: ConnInfo, size: int) -> SyncPool:
+        raise NotImplementedError(f"{cls.__name__} has no connection pool")
+
     def select1(self, i: int) -> Any:
         raise NotImplementedError
 
@@ -269,6 +327,27 @@ class SyncClient:
         raise NotImplementedError
 
 
+class SyncPool:
+    """A driver's own blocking pool, shared by threads: ``select1`` is
+    acquire, query, release."""
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    def select1(self, i: int) -> Any:
+        with self._pool.acquire() as conn:
+            return conn.fetchval(SELECT1_SQL, i)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class _PsycopgSyncPool(SyncPool):
+    def select1(self, i: int) -> Any:
+        with self._pool.connection() as conn:
+            return conn.execute(_PSYCOPG_SELECT1, (i,)).fetchone()[0]
+
+
 class PgwireSync(SyncClient):
     """pgwire's blocking API: the async method names, blocking."""
 
@@ -283,6 +362,13 @@ class PgwireSync(SyncClient):
         if connect is None:
             raise RuntimeError("this pgwire has no blocking API (pgwire.sync / connect_sync)")
         return cls(connect(**info, ssl=False))
+
+    @classmethod
+    def open_pool(cls, info: ConnInfo, size: int) -> SyncPool:
+        import pgwire.sync
+
+        return SyncPool(pgwire.sync.create_pool(**info, ssl=False, min_size=size,
+                                                max_size=size))
 
     def select1(self, i: int) -> Any:
         return self._fetchval(SELECT1_SQL, i)
@@ -318,6 +404,15 @@ class PsycopgSync(SyncClient):
         import psycopg
 
         return cls(psycopg.connect(**_psycopg_kwargs(info)))
+
+    @classmethod
+    def open_pool(cls, info: ConnInfo, size: int) -> SyncPool:
+        import psycopg_pool
+
+        pool = psycopg_pool.ConnectionPool(
+            "", kwargs=_psycopg_kwargs(info), min_size=size, max_size=size, open=False)
+        pool.open(wait=True)
+        return _PsycopgSyncPool(pool)
 
     def select1(self, i: int) -> Any:
         cur = self._cur

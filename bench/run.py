@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))  # this working tree's pgwire, not an installed on
 
 from workloads import (  # noqa: E402
     COPY_CREATE,
+    DRIVERS_WITHOUT_POOL,
     EXECUTEMANY_CREATE,
     MULTI_CONNECTIONS,
     PGBENCH_SCRIPT,
@@ -59,7 +60,9 @@ WORKER = BENCH_DIR / "worker.py"
 ASYNC_DRIVER_IDS = ("pgwire_async", "asyncpg", "psycopg_async")
 SYNC_DRIVER_IDS = ("pgwire_sync", "psycopg_sync", "pg8000")
 PGBENCH_JOBS = {1: 1, MULTI_CONNECTIONS: 2}  # -c -> -j
-SELECT1_WORKLOADS = {"select1": 1, "select1_10conn": MULTI_CONNECTIONS}  # -> pgbench -c
+# -> pgbench -c (for select1_pool: what 10 held connections can do, the pool's ceiling)
+SELECT1_WORKLOADS = {"select1": 1, "select1_10conn": MULTI_CONNECTIONS,
+                     "select1_pool": MULTI_CONNECTIONS}
 
 
 @dataclass(frozen=True)
@@ -545,6 +548,8 @@ def run_all(
         wl = WORKLOADS[workload]
         for rep in range(args.repeat):
             for client in clients:
+                if workload == "select1_pool" and client.driver in DRIVERS_WITHOUT_POOL:
+                    continue
                 if client.kind == "pgbench":
                     conns = int(client.key.removeprefix("pgbench_c"))
                     if pgbench is None or SELECT1_WORKLOADS.get(workload) != conns:
@@ -658,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "throughput and client CPU: medians over the repetitions; spread: (max - min) / median "
         "of the throughput; ratios: throughput / the reference's throughput (> 1 is faster); "
-        "vs pgbench: select1 against pgbench -c1, select1_10conn against -c10."
+        "vs pgbench: select1 against pgbench -c1, select1_10conn and select1_pool against -c10."
     )
     print(f"total time: {time.monotonic() - started:.0f} s", file=sys.stderr)
     if args.json:

@@ -30,7 +30,7 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
@@ -80,7 +80,8 @@ WARMUP_ROWS = 100
 # --------------------------------------------------------------------- async
 
 
-async def _async_select1_loop(client: drivers.AsyncClient, base: int, deadline: float) -> int:
+async def _async_select1_loop(client: drivers.AsyncClient | drivers.AsyncPool, base: int,
+                              deadline: float) -> int:
     clock = time.perf_counter
     select1 = client.select1
     n = 0
@@ -94,6 +95,23 @@ async def _async_select1_loop(client: drivers.AsyncClient, base: int, deadline: 
             return n
 
 
+async def _measure_async_pool(pool: drivers.AsyncPool, duration: float) -> Measurement:
+    """``select1_pool``: MULTI_CONNECTIONS tasks sharing the pool."""
+    for i in range(WARMUP_QUERIES):
+        values = await asyncio.gather(*(pool.select1(i + k) for k in range(MULTI_CONNECTIONS)))
+        _check(values, [i + k for k in range(MULTI_CONNECTIONS)], "warm-up")
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    deadline = t0 + duration
+    counts = await asyncio.gather(
+        *(_async_select1_loop(pool, k * 10_000_000, deadline) for k in range(MULTI_CONNECTIONS))
+    )
+    t1 = time.perf_counter()
+    cpu1 = time.process_time()
+    calls = sum(counts)
+    return Measurement(calls, calls, t1 - t0, cpu1 - cpu0)
+
+
 async def measure_async(
     cls: type[drivers.AsyncClient],
     workload: str,
@@ -102,6 +120,12 @@ async def measure_async(
     pg_type_rows: int,
 ) -> Measurement:
     """Run ``workload`` with an asyncio driver."""
+    if workload == "select1_pool":
+        pool = await cls.open_pool(info, MULTI_CONNECTIONS)
+        try:
+            return await _measure_async_pool(pool, duration)
+        finally:
+            await pool.close()
     nconn = MULTI_CONNECTIONS if workload == "select1_10conn" else 1
     clients = [await cls.open(info) for _ in range(nconn)]
     try:
@@ -175,7 +199,8 @@ async def measure_async(
 
 
 def _sync_select1_loop(
-    client: drivers.SyncClient, base: int, deadline: float, counts: list[int], slot: int
+    client: drivers.SyncClient | drivers.SyncPool, base: int, deadline: float,
+    counts: list[int], slot: int,
 ) -> None:
     clock = time.perf_counter
     select1 = client.select1
@@ -191,6 +216,42 @@ def _sync_select1_loop(
             return
 
 
+def _threaded_select1(
+    clients: Sequence[drivers.SyncClient | drivers.SyncPool], duration: float
+) -> Measurement:
+    """One thread per entry of ``clients``, each looping ``select1``; total throughput."""
+    nconn = len(clients)
+    counts = [0] * nconn
+    errors: list[BaseException] = []
+    start = threading.Barrier(nconn + 1)
+    deadline_box: list[float] = []
+
+    def thread_main(slot: int) -> None:
+        start.wait()
+        try:
+            _sync_select1_loop(
+                clients[slot], slot * 10_000_000, deadline_box[0], counts, slot
+            )
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=thread_main, args=(k,)) for k in range(nconn)]
+    for t in threads:
+        t.start()
+    cpu0 = time.process_time()
+    t0 = time.perf_counter()
+    deadline_box.append(t0 + duration)
+    start.wait()
+    for t in threads:
+        t.join()
+    t1 = time.perf_counter()
+    cpu1 = time.process_time()
+    if errors:
+        raise errors[0]
+    calls = sum(counts)
+    return Measurement(calls, calls, t1 - t0, cpu1 - cpu0)
+
+
 def measure_sync(
     cls: type[drivers.SyncClient],
     workload: str,
@@ -199,6 +260,14 @@ def measure_sync(
     pg_type_rows: int,
 ) -> Measurement:
     """Run ``workload`` with a blocking driver (threads for several connections)."""
+    if workload == "select1_pool":
+        pool = cls.open_pool(info, MULTI_CONNECTIONS)
+        try:
+            for i in range(WARMUP_QUERIES):
+                _check(pool.select1(i), i, "warm-up")
+            return _threaded_select1([pool] * MULTI_CONNECTIONS, duration)
+        finally:
+            pool.close()
     nconn = MULTI_CONNECTIONS if workload == "select1_10conn" else 1
     clients = [cls.open(info) for _ in range(nconn)]
     try:
@@ -215,35 +284,7 @@ def measure_sync(
             cpu1 = time.process_time()
             return Measurement(counts[0], counts[0], t1 - t0, cpu1 - cpu0)
         if workload == "select1_10conn":
-            counts = [0] * nconn
-            errors: list[BaseException] = []
-            start = threading.Barrier(nconn + 1)
-            deadline_box: list[float] = []
-
-            def thread_main(slot: int) -> None:
-                start.wait()
-                try:
-                    _sync_select1_loop(
-                        clients[slot], slot * 10_000_000, deadline_box[0], counts, slot
-                    )
-                except BaseException as exc:  # reported by the main thread
-                    errors.append(exc)
-
-            threads = [threading.Thread(target=thread_main, args=(k,)) for k in range(nconn)]
-            for t in threads:
-                t.start()
-            cpu0 = time.process_time()
-            t0 = time.perf_counter()
-            deadline_box.append(t0 + duration)
-            start.wait()
-            for t in threads:
-                t.join()
-            t1 = time.perf_counter()
-            cpu1 = time.process_time()
-            if errors:
-                raise errors[0]
-            calls = sum(counts)
-            return Measurement(calls, calls, t1 - t0, cpu1 - cpu0)
+            return _threaded_select1(clients, duration)
         if workload in FETCH_WORKLOADS or workload == "pg_type":
             sql, want = FETCH_WORKLOADS.get(workload, (PG_TYPE_SQL, pg_type_rows))
             fetch_all = client.fetch_all

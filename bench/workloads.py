@@ -17,8 +17,12 @@ FETCH_LARGE_ROWS = 200_000
 EXECUTEMANY_ROWS = 10_000
 #: Records copied by one ``copy_in`` call.
 COPY_ROWS = 200_000
-#: Connections (tasks or threads) of ``select1_10conn``.
+#: Connections (tasks or threads) of ``select1_10conn``, and the pool size
+#: (and tasks or threads) of ``select1_pool``.
 MULTI_CONNECTIONS = 10
+
+#: Drivers that have no connection pool of their own (no ``select1_pool`` row).
+DRIVERS_WITHOUT_POOL = frozenset({"pg8000"})
 
 SELECT1_SQL = "SELECT $1::int"
 FETCH_LARGE_SQL = (
@@ -96,6 +100,14 @@ WORKLOADS: dict[str, Workload] = {
             MULTI_CONNECTIONS,
             f"{MULTI_CONNECTIONS} connections, one task (async) or thread (sync) each, "
             "sequential `SELECT $1::int`; total throughput",
+        ),
+        Workload(
+            "select1_pool",
+            "query",
+            MULTI_CONNECTIONS,
+            f"the driver's own pool of {MULTI_CONNECTIONS} connections, {MULTI_CONNECTIONS} "
+            "tasks (async) or threads (sync) each looping acquire, `SELECT $1::int`, release; "
+            "total throughput (pg8000 has no pool)",
         ),
         Workload(
             "fetch_large",
