@@ -16,6 +16,7 @@ from .api._async.connection import Connection, PreparedStatement, connect
 from .api._async.cursor import Cursor
 from .api._async.pipeline import Pipeline
 from .api._async.pool import Pool, PoolAcquireContext, create_pool
+from .api._async.replication import ReplicationStream
 from .api._async.transaction import Transaction
 from .api._sync.connection import connect as connect_sync
 from .api.info import ServerVersion
@@ -57,6 +58,7 @@ __all__ = [
     "Pool",
     "PoolAcquireContext",
     "PoolStats",
+    "ReplicationStream",
     "PreparedStatement",
     "Record",
     "Result",

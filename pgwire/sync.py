@@ -9,6 +9,7 @@ from .api._sync.connection import Connection, PreparedStatement, connect
 from .api._sync.cursor import Cursor
 from .api._sync.pipeline import Pipeline
 from .api._sync.pool import Pool, PoolAcquireContext, create_pool
+from .api._sync.replication import ReplicationStream
 from .api._sync.transaction import Transaction
 from .api.flavours import PendingResult
 from .api.pooling import PoolStats
@@ -21,6 +22,7 @@ __all__ = [
     "Pool",
     "PoolAcquireContext",
     "PoolStats",
+    "ReplicationStream",
     "PreparedStatement",
     "Transaction",
     "connect",

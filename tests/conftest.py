@@ -339,11 +339,45 @@ class SyncCursorFactory:
             yield row
 
 
+class SyncReplicationStream(_Adapter):
+    """A ``pgwire.sync.ReplicationStream``: ``async for`` runs ``next`` in a
+    worker thread, ``async with`` the blocking ``with``."""
+
+    _async_class = pgwire.ReplicationStream
+
+    def __aiter__(self) -> SyncReplicationStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        end = object()
+        item = await in_thread(next, self._target, end)
+        if item is end:
+            raise StopAsyncIteration
+        return item
+
+    async def __aenter__(self) -> SyncReplicationStream:
+        await in_thread(self._target.__enter__)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await in_thread(self._target.__exit__, exc_type, exc, tb)
+
+
 class SyncConnection(_Adapter):
     """A ``pgwire.sync.Connection`` with the asyncio connection's awaitable interface."""
 
     _async_class = pgwire.Connection
     _blocking = frozenset({"process_notifications"})
+
+    def logical_replication(self, *args: Any, **kwargs: Any) -> SyncReplicationStream:
+        return SyncReplicationStream(self._target.logical_replication(*args, **kwargs))
+
+    def start_replication(self, *args: Any, **kwargs: Any) -> SyncReplicationStream:
+        return SyncReplicationStream(self._target.start_replication(*args, **kwargs))
+
+    def physical_replication(self, *args: Any, **kwargs: Any) -> SyncReplicationStream:
+        return SyncReplicationStream(self._target.physical_replication(*args, **kwargs))
 
     async def prepare(self, query: str, **kwargs: Any) -> SyncPreparedStatement:
         return SyncPreparedStatement(await in_thread(self._target.prepare, query, **kwargs))

@@ -77,7 +77,7 @@ def prepare_connect(
 
     def make_session() -> Session:
         return Session(Engine(), registry, statement_cache_size=statement_cache_size,
-                       record_class=record_class)
+                       record_class=record_class, replication=params.replication)
 
     return params, make_session
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from ..protocol import wire
 from ..protocol.messages import Column
-from ..protocol.operations import Extended
+from ..protocol.operations import Extended, SimpleQuery
 from ..types import TypeInfo, TypeRegistry, oids
 from ..types.record import Record
 from ..types.rows import TEXT_FORMAT, RowCodec
@@ -127,14 +127,29 @@ def _text_query(sql: str, param_oids: list[int], params: list[bytes | None],
     return op
 
 
-def introspect_flow(registry: TypeRegistry, type_oids: list[int]) -> Flow[None]:
-    """Describe ``type_oids`` (and what they are built from) in ``registry``."""
+def introspect_flow(registry: TypeRegistry, type_oids: list[int], *,
+                    simple: bool = False) -> Flow[None]:
+    """Describe ``type_oids`` (and what they are built from) in ``registry``.
+
+    ``simple`` sends the query with the simple protocol, the OIDs written
+    into its text (they are ints): what a replication connection takes.
+    """
     if not type_oids:
         return None
-    wanted = "{" + ",".join(str(oid) for oid in type_oids) + "}"
-    op = _text_query(INTROSPECTION_SQL, [oids.OID_ARRAY], [wanted.encode()], registry)
-    done = yield op
-    assert isinstance(done, Extended)
+    wanted = "{" + ",".join(str(int(oid)) for oid in type_oids) + "}"
+    done: Extended | SimpleQuery
+    if simple:
+        sql = INTROSPECTION_SQL.replace("$1::pg_catalog.oid[]", f"'{wanted}'::pg_catalog.oid[]")
+
+        def on_description(columns: list[Column] | None) -> Any:
+            if columns is None:
+                return None
+            return RowCodec(columns, registry, Record, text_only=True).decode_row
+
+        done = yield SimpleQuery(sql, on_description)
+    else:
+        done = yield _text_query(INTROSPECTION_SQL, [oids.OID_ARRAY], [wanted.encode()],
+                                 registry)
     if done.error is not None:
         raise done.error
     rows = [row for result in done.results for row in result.rows]

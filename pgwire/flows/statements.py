@@ -227,8 +227,13 @@ class Session:
         *,
         statement_cache_size: int = 100,
         record_class: type[Record] = Record,
+        replication: str | None = None,
     ) -> None:
         self.engine = engine
+        # "database" (logical) or "true" (physical): the server then takes
+        # the simple query protocol only (PostgreSQL docs, "Streaming
+        # Replication Protocol"); None for an ordinary session.
+        self.replication = replication
         self.registry = registry
         self.record_class = record_class
         self.statement_cache_size = statement_cache_size
@@ -236,7 +241,7 @@ class Session:
         # Descriptions learned for unnamed statements: they are not server
         # objects, so they stay useful behind a pooler too.
         self.descriptions = StatementCache(max(statement_cache_size, 100))
-        self.use_named_statements = statement_cache_size > 0
+        self.use_named_statements = statement_cache_size > 0 and replication is None
         self.pooler_detected = False
         # Where the session was opened (host or socket directory, port).
         self.address: tuple[str, int] | None = None
@@ -282,7 +287,18 @@ class Session:
         """Look up the types among ``type_oids`` that the registry does not know."""
         unknown = introspection.unknown_oids(self.registry, type_oids)
         if unknown:
-            yield from introspection.introspect_flow(self.registry, unknown)
+            yield from introspection.introspect_flow(self.registry, unknown,
+                                                     simple=self.replication is not None)
+
+    def check_extended(self, what: str) -> None:
+        """Refuse what needs the extended query protocol on a replication
+        connection, before anything is sent (the server would refuse it
+        with a protocol violation)."""
+        if self.replication is not None:
+            raise InterfaceError(
+                f"{what} needs the extended query protocol, which a replication connection "
+                f"(replication={self.replication}) does not accept: use execute() or "
+                "fetch() without arguments (the simple protocol), or another connection")
 
     def schema_changed(self) -> None:
         """Forget looked-up types and cached statements (``reload_schema_state()``)."""
@@ -397,6 +413,7 @@ class Session:
         self, sql: str, *, named: bool | None = None, param_oids: Sequence[int] = ()
     ) -> Flow[PreparedState]:
         """Parse and describe ``sql``; named unless the strategy forbids it."""
+        self.check_extended("preparing a statement")
         use_name = self.use_named_statements if named is None else (
             named and self.use_named_statements
         )
@@ -565,6 +582,12 @@ class Session:
         self, sql: str, args: Sequence[Any], *, max_rows: int = 0
     ) -> Flow[StatementResult]:
         """Run one statement with arguments; retry once if DDL staled its plan."""
+        if self.replication is not None:
+            if args:
+                self.check_extended("a query with arguments")
+            # The simple protocol serves it: its last result (text, decoded).
+            done = yield from self.simple_query_flow(sql, decode_rows=True)
+            return done.results[-1] if done.results else StatementResult()
         # The text path serves only statement_cache_size=0, where one round
         # trip on first use is asked for; elsewhere the statement is
         # described first, so arguments are checked and encoded by type.
@@ -662,6 +685,7 @@ class Session:
         (everything up to Sync is one implicit transaction).  When a
         statement fails to describe or to encode, nothing is sent.
         """
+        self.check_extended("a pipeline")
         outcomes: list[list[StatementResult] | BaseException] = []
         states: dict[str, PreparedState] = {}
         unknown: list[str] = []
@@ -783,6 +807,7 @@ class Session:
         At least one row is fetched: that also yields the row decoder, which
         for an unnamed statement comes from describing the portal.
         """
+        self.check_extended("a cursor")
         state = yield from self._lookup_flow(sql)
         op = Extended()
         result = self._add_execute(op, state, args, max_rows=max(prefetch, 1), portal=portal)
@@ -817,6 +842,7 @@ class Session:
 
         Returns the result (command tag) of each execution.
         """
+        self.check_extended("executemany()")
         if state is None:
             state = yield from self._lookup_flow(sql)
         op = Extended()

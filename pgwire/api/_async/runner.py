@@ -53,6 +53,7 @@ class Runner:
         self._lock = flavour.Lock()
         self._recovery: Any = None
         self._pipeline_owner: Any = None
+        self._stream: Any = None  # a replication stream holds the connection
         # Bumped each time a pool takes the connection back: objects made
         # for an earlier holder (statements, cursors...) refuse to run.
         self.generation = 0
@@ -122,6 +123,11 @@ class Runner:
         """Run ``flow`` with the connection to itself, honouring the timeout."""
         self.runs += 1
         try:
+            if self._stream is not None:
+                raise InterfaceError(
+                    "the connection is streaming replication: stop the stream "
+                    "(stream.stop(), or leave its block) before running anything else"
+                )
             if self._pipeline_owner is not None and self._pipeline_owner == flavour.owner():
                 raise InterfaceError(
                     "the connection is in pipeline mode: queue statements on the pipeline object"
@@ -217,6 +223,37 @@ class Runner:
         finally:
             self._lock.release()
 
+    # -- replication streams ---------------------------------------------------
+
+    async def begin_stream(self, stream: Any) -> None:
+        """Hold the connection for a replication stream (after the
+        operations queued before it); other calls are refused meanwhile."""
+        if self._stream is not None:
+            raise InterfaceError("a replication stream is already running on this connection")
+        await self._lock.acquire()
+        try:
+            if self._recovery is not None:
+                await flavour.wait_recovery(self._recovery)
+            self.check_open()
+        except BaseException:
+            self._lock.release()
+            raise
+        self._stream = stream
+
+    async def run_stream(self, flow: Flow[T]) -> T:
+        """Run a flow of the stream that holds the connection.  An interrupted
+        wait for data leaves the stream as it was (nothing is half-sent)."""
+        self.check_open()
+        try:
+            return await self.driver.run_flow(flow)
+        finally:
+            flow.close()
+
+    def end_stream(self) -> None:
+        if self._stream is not None:
+            self._stream = None
+            self._lock.release()
+
     # -- pipelines -------------------------------------------------------------
 
     async def enter_pipeline(self) -> None:
@@ -241,6 +278,11 @@ class Runner:
     async def close(self, timeout: float | None) -> None:
         """Close gracefully: wait for queued operations, send Terminate."""
         if self.is_closed():
+            return
+        if self._stream is not None:
+            # A stream still running holds the connection: nothing can be
+            # said in order any more, so the connection is closed at once.
+            self.terminate()
             return
         self.closing = True
         try:

@@ -38,6 +38,7 @@ from ..info import ConnectionSettings, ServerVersion, StatementInfo, parse_serve
 from ..results import Result, check_record_class, rows_of
 from .cursor import Cursor, CursorFactory
 from .pipeline import Pipeline
+from .replication import ReplicationCommands
 from .runner import Runner
 from .transaction import Transaction
 
@@ -135,7 +136,7 @@ class PreparedStatement(StatementInfo):
         )
 
 
-class Connection:
+class Connection(ReplicationCommands):
     """A connection to a PostgreSQL server."""
 
     def __init__(self, runner: Runner) -> None:
@@ -503,7 +504,8 @@ def connect(
     driver = BlockingDriver()
     try:
         session = driver.run_flow(
-            connect_flow(params, new_session, detect_pooler=statement_cache_size > 0)
+            connect_flow(params, new_session, detect_pooler=statement_cache_size > 0
+                         and params.replication is None)
         )
     except BaseException:
         driver.abort()
