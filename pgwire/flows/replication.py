@@ -37,6 +37,7 @@ from ..exceptions import InterfaceError, ProtocolError
 from ..protocol import replication as rp
 from ..protocol import wire
 from ..protocol.operations import CopyBoth
+from ..types import pgoutput
 from ..types.replication import (
     IdentifySystem,
     ReplicationSlot,
@@ -353,8 +354,9 @@ def stop_stream_flow(op: CopyBoth, last_status: bytes | None) -> Flow[CopyBoth]:
 class StreamState:
     """The sans-I/O side of one replication stream.
 
-    ``decode`` turns an XLogData payload into the message handed to the
-    consumer (pgoutput's decoder), or is None to hand out
+    ``decode(body, offset)`` turns the payload of an XLogData body (from
+    ``offset`` on) into the message handed to the consumer (pgoutput's
+    decoder), or is None to hand out
     :class:`~pgwire.types.replication.XLogData` as it is.  Positions:
 
     * ``received``: the end of the WAL data seen (XLogData starts, and the
@@ -363,7 +365,7 @@ class StreamState:
     * ``handed_out``: the position of the last message handed out.
     """
 
-    def __init__(self, decode: Callable[[bytes], Any] | None, *, logical: bool,
+    def __init__(self, decode: Callable[[bytes, int], Any] | None, *, logical: bool,
                  status_interval: float, advance_when_idle: bool) -> None:
         self.decode = decode
         self.logical = logical
@@ -391,9 +393,9 @@ class StreamState:
             kind = body[0]
             if kind == rp.XLOG_DATA:
                 data_start, wal_end, send_time = rp.parse_xlog_header(body)
-                payload = body[rp.XLOG_HEADER_SIZE:]
                 self.messages += 1
-                end = data_start if self.logical else data_start + len(payload)
+                end = data_start if self.logical else (
+                    data_start + len(body) - rp.XLOG_HEADER_SIZE)
                 if end > self.received:
                     self.received = end
                 if wal_end > self.server_wal_end:
@@ -401,9 +403,10 @@ class StreamState:
                 if decode is None:
                     pending.append(XLogData(
                         LSN(data_start), LSN(wal_end), timestamp_from_microseconds(send_time),
-                        payload, self.stream_handle))
+                        body[rp.XLOG_HEADER_SIZE:], self.stream_handle))
                 else:
-                    message = decode(payload)
+                    # (the payload is decoded where it lies: no copy)
+                    message = decode(body, rp.XLOG_HEADER_SIZE)
                     message.lsn = LSN(data_start)
                     message._stream = self.stream_handle
                     pending.append(message)
@@ -469,11 +472,24 @@ class StreamState:
 
 
 def message_position(message: Any, logical: bool) -> int:
-    """The position confirming ``message`` reports: a commit's end, else the
-    start of the data it came in (the end, for physical WAL)."""
-    end_lsn = getattr(message, "end_lsn", None)
-    if end_lsn is not None and logical:
-        return int(end_lsn)
-    if not logical and isinstance(message, XLogData):
-        return int(message.data_end)
+    """The position confirming ``message`` reports: the end of what a
+    message that closes a transaction (commit, prepare, rollback prepared)
+    closes, else the start of the data it came in (its end, for physical WAL).
+
+    A Begin Prepare also has an ``end_lsn`` -- of the transaction it opens:
+    confirming that before the transaction is processed would skip it on a
+    restart, so it counts by its position like any other message."""
+    if not logical:
+        if isinstance(message, XLogData):
+            return int(message.data_end)
+        return int(getattr(message, "lsn", 0) or 0)
+    kind = type(message)
+    if kind in _CLOSES_BY_END_LSN:
+        return int(message.end_lsn)
+    if kind is pgoutput.RollbackPrepared:
+        return int(message.rollback_end_lsn)
     return int(getattr(message, "lsn", 0) or 0)
+
+
+_CLOSES_BY_END_LSN = frozenset({pgoutput.Commit, pgoutput.StreamCommit, pgoutput.Prepare,
+                                pgoutput.StreamPrepare, pgoutput.CommitPrepared})

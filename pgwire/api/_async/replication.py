@@ -48,6 +48,7 @@ from ...flows.replication import (
     timeline_history_answer,
 )
 from ...protocol.operations import CopyBoth
+from ...types.pgoutput import PgoutputDecoder
 from ...types.replication import IdentifySystem, ReplicationSlot, SlotInfo, TimelineHistory
 from ...types.values import LSN
 from ..flavours import AsyncFlavour as flavour
@@ -419,8 +420,6 @@ class ReplicationCommands:
                                    two_phase=two_phase, origin=origin)
         sql = start_logical_sql(slot_name, check_lsn(start_lsn), options)
         runner = self._runner
-        from ...types.pgoutput import PgoutputDecoder  # TEMPORARY
-
         decoder = PgoutputDecoder(runner.session.registry, protocol_version=version,
                                   streaming_parallel=options.get("streaming") == "parallel")
         state = StreamState(decoder.decode, logical=True,
