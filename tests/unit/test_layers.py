@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "pgwire.api": 5,
     "pgwire.sync": 6,
     "pgwire.dbapi": 7,
+    "pgwire.replication": 7,  # public names, and a CLI on the blocking API
     "pgwire": 8,  # the package itself: the public names
 }
 
