@@ -163,7 +163,7 @@ def main() -> int:
                 "'2024-01-01 00:00:00+00'::timestamptz + g * interval '1 second', "
                 f"g / 7.0, g % 2 = 0 FROM generate_series({first + 1}, {last}) g",
                 database=db)
-        end = cluster.psql("SELECT pg_current_wal_lsn()", database=db).strip()
+        end = cluster.psql("SELECT pg_current_wal_insert_lsn()", database=db).strip()
         print(f"workload: {args.rows:,} rows in {time.monotonic() - started:.1f} s, "
               f"end LSN {end}", file=sys.stderr)
         server = cluster.psql("SHOW server_version", database=db).strip()

@@ -43,7 +43,7 @@ def _lines(text: str) -> list[dict[str, Any]]:
 
 
 def _current_lsn(cluster: TemporaryCluster) -> str:
-    return cluster.psql("SELECT pg_current_wal_lsn()", database=cluster.database).strip()
+    return cluster.psql("SELECT pg_current_wal_insert_lsn()", database=cluster.database).strip()
 
 
 def test_create_stream_and_resume(cluster: TemporaryCluster, names: Any) -> None:
