@@ -456,3 +456,96 @@ async def test_stream_repr_and_properties(repl: Any, slots: list[str],
         async with stream:
             pass
     assert await repl.fetchval("SELECT 1") == 1
+
+
+# ------------------------------------------------------------------ timelines
+
+
+@pytest.fixture(scope="module")
+def promoted() -> Any:
+    """A standby promoted after some writes: a server on timeline 2."""
+    primary = TemporaryCluster(ssl=False)
+    primary.start()
+    try:
+        standby = primary.start_standby()
+        primary.psql("CREATE TABLE tl (a int); INSERT INTO tl SELECT generate_series(1, 1000)",
+                     database=primary.database)
+        deadline = time.monotonic() + 30
+        target = primary.psql("SELECT pg_current_wal_insert_lsn()", database=primary.database)
+        while time.monotonic() < deadline and standby.psql(
+                f"SELECT pg_last_wal_replay_lsn() >= '{target.strip()}'",
+                database=standby.database).strip() != "t":
+            time.sleep(0.1)
+        standby.promote()
+        yield standby
+    finally:
+        primary.stop()
+
+
+async def test_timeline_history_and_the_end_of_a_timeline(api: Any, promoted: Any) -> None:
+    physical = await api.connect(**promoted.connect_kwargs(), ssl="disable", replication="true")
+    try:
+        info = await physical.identify_system()
+        assert info.timeline == 2
+        history = await physical.timeline_history(2)
+        assert history.filename == "00000002.history"
+        parent, switch_text, _ = history.content.decode().split("\t", 2)
+        assert parent == "1"
+        switch = LSN(switch_text)
+        with pytest.raises(pgwire.PostgresError):
+            await physical.timeline_history(7)
+        # Streaming timeline 1 from its last segment: the server sends WAL up
+        # to the switch point, ends the stream and names the next timeline.
+        start = LSN(switch - switch % (16 * 1024 * 1024))
+        stream = physical.physical_replication(start_lsn=start, timeline=1)
+        chunks = [m async for m in stream]
+        assert chunks and chunks[0].data_start == start
+        assert chunks[-1].data_end == switch
+        assert sum(len(m.payload) for m in chunks) == switch - start
+        assert stream.next_timeline == (2, switch)
+        assert stream.is_done()
+        assert (await physical.identify_system()).timeline == 2  # usable again
+    finally:
+        await physical.close()
+
+
+# ------------------------------------------------------------------ review findings
+
+
+async def test_slot_names_starting_with_a_digit(repl: Any, conn: Any, slots: list[str]) -> None:
+    name = f"9_{secrets.token_hex(3)}"
+    slots.append(name)
+    await repl.create_replication_slot(name, plugin="test_decoding")
+    table = await _new_table(conn)
+    await conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+    async with repl.start_replication(name, options=OPTIONS) as stream:
+        got = await _collect_until_commit(stream)
+    assert got[-1].payload.startswith(b"COMMIT")
+    await repl.drop_replication_slot(name)
+
+
+async def test_get_with_a_timeout_returns_none_and_the_stream_goes_on(
+        repl: Any, conn: Any, slots: list[str]) -> None:
+    name = _slot()
+    slots.append(name)
+    await repl.create_replication_slot(name, plugin="test_decoding")
+    table = await _new_table(conn)
+    async with repl.start_replication(name, options=OPTIONS, status_interval=0.2) as stream:
+        started = time.monotonic()
+        assert await stream.get(timeout=0.5) is None
+        assert 0.4 < time.monotonic() - started < 10
+        await conn.execute(f"INSERT INTO {table} VALUES (1, 'a')")
+        first = await stream.get(timeout=10)
+        assert first is not None and first.payload == b"BEGIN"
+        with pytest.raises(ValueError, match="timeout"):
+            await stream.get(timeout="soon")
+
+
+async def test_wait_for_notifications_is_refused_while_streaming(repl: Any,
+                                                                 slots: list[str]) -> None:
+    name = _slot()
+    slots.append(name)
+    await repl.create_replication_slot(name, plugin="test_decoding")
+    async with repl.start_replication(name, options=OPTIONS):
+        with pytest.raises(pgwire.InterfaceError, match="streaming replication"):
+            await repl.process_notifications(0.1)

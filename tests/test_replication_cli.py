@@ -126,3 +126,19 @@ def test_bad_usage_is_refused(cluster: TemporaryCluster) -> None:
          "--slot", "x", "--drop-slot"], capture_output=True, text=True, timeout=60,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert unreachable.returncode == 1 and "could not connect" in unreachable.stderr
+
+
+def test_endpos_ends_an_idle_stream(cluster: TemporaryCluster, names: Any) -> None:
+    """Nothing to stream up to --endpos: the server's position passing it ends the run."""
+    _, publication, slot = names
+    assert _cli(cluster, "--slot", slot, "--create-slot").returncode == 0
+    cluster.psql("SELECT txid_current()", database=cluster.database)  # WAL, no change
+    started = time.monotonic()
+    run = _cli(cluster, "--slot", slot, "--publication", publication, "--start",
+               "--endpos", _current_lsn(cluster), "-s", "0.5")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""
+    assert time.monotonic() - started < 30
+    bad = _cli(cluster, "--slot", slot, "--start", "--publication", publication,
+               "--endpos", "soon")
+    assert bad.returncode == 2 and "--endpos" in bad.stderr

@@ -444,7 +444,7 @@ class SyncFlavour:
             except BaseException:  # noqa: BLE001 - a daemon thread has nobody to tell
                 log.error("pgwire: a background thread failed", exc_info=True)
 
-        thread = threading.Thread(target=logged, name="pgwire-pool", daemon=True)
+        thread = threading.Thread(target=logged, name="pgwire-background", daemon=True)
         thread.start()
         return thread
 

@@ -62,15 +62,27 @@ def server_major(parameters: Mapping[str, str]) -> int:
 
 
 def check_slot_name(name: Any) -> str:
+    """``name`` checked, as a quoted identifier: the replication grammar reads
+    a bare name starting with a digit as a number (repl_scanner.l)."""
     if not isinstance(name, str) or not _SLOT_NAME.fullmatch(name):
         raise InterfaceError(
             f"invalid replication slot name {name!r}: up to 63 lower-case letters, digits "
             "and underscores")
-    return name
+    return f'"{name}"'
 
 
 def quote_identifier(name: str) -> str:
+    if "\x00" in name:
+        raise InterfaceError("names cannot contain NUL characters")
     return '"' + name.replace('"', '""') + '"'
+
+
+def quote_sql_literal(value: str) -> str:
+    """A string literal for an ordinary SQL query, right whatever
+    standard_conforming_strings says (an ``E''`` literal)."""
+    if "\x00" in value:
+        raise InterfaceError("names cannot contain NUL characters")
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def quote_literal(value: str) -> str:
@@ -107,11 +119,11 @@ def create_slot_sql(name: str, *, plugin: str | None, temporary: bool, two_phase
                     major: int) -> str:
     """``CREATE_REPLICATION_SLOT`` for the server's version (the option list
     form of PostgreSQL 15+, the older keywords before)."""
-    check_slot_name(name)
+    slot = check_slot_name(name)
     if snapshot is not None and snapshot not in SNAPSHOT_ACTIONS:
         raise InterfaceError(f"snapshot must be one of {', '.join(SNAPSHOT_ACTIONS)}, "
                              f"got {snapshot!r}")
-    head = f"CREATE_REPLICATION_SLOT {name}{' TEMPORARY' if temporary else ''}"
+    head = f"CREATE_REPLICATION_SLOT {slot}{' TEMPORARY' if temporary else ''}"
     if plugin is None:
         if two_phase or failover or snapshot is not None:
             raise InterfaceError("two_phase, failover and snapshot apply to logical slots "
@@ -144,7 +156,7 @@ def create_slot_sql(name: str, *, plugin: str | None, temporary: bool, two_phase
 
 def alter_slot_sql(name: str, *, failover: bool | None, two_phase: bool | None,
                    major: int) -> str:
-    check_slot_name(name)
+    slot = check_slot_name(name)
     if major and major < 17:
         raise InterfaceError("ALTER_REPLICATION_SLOT needs PostgreSQL 17 or later")
     options = []
@@ -156,11 +168,11 @@ def alter_slot_sql(name: str, *, failover: bool | None, two_phase: bool | None,
         options.append(f"TWO_PHASE {'true' if two_phase else 'false'}")
     if not options:
         raise InterfaceError("alter_replication_slot() needs failover= or two_phase=")
-    return f"ALTER_REPLICATION_SLOT {name} ({', '.join(options)})"
+    return f"ALTER_REPLICATION_SLOT {slot} ({', '.join(options)})"
 
 
 def start_logical_sql(slot: str, start_lsn: LSN, options: Mapping[str, Any]) -> str:
-    check_slot_name(slot)
+    quoted = check_slot_name(slot)
     parts = []
     for key, value in options.items():
         if not isinstance(key, str) or not key or "\x00" in key:
@@ -170,7 +182,7 @@ def start_logical_sql(slot: str, start_lsn: LSN, options: Mapping[str, Any]) -> 
         else:
             parts.append(f"{quote_identifier(key)} {quote_literal(_option_value(value))}")
     tail = f" ({', '.join(parts)})" if parts else ""
-    return f"START_REPLICATION SLOT {slot} LOGICAL {start_lsn}{tail}"
+    return f"START_REPLICATION SLOT {quoted} LOGICAL {start_lsn}{tail}"
 
 
 def start_physical_sql(slot: str | None, start_lsn: LSN, timeline: int | None) -> str:
@@ -269,13 +281,29 @@ def read_slot_answer(results: list[Any]) -> SlotInfo:
 
 
 def timeline_history_answer(results: list[Any]) -> TimelineHistory:
-    rows = _rows(results)
-    if len(rows) != 1 or len(rows[0]) < 2:
+    """From the raw rows (``decode_rows=False``): the walsender sends the
+    file's bytes as they are, though it labels the column bytea."""
+    rows = [rp.parse_data_row(row) for row in _rows(results)]
+    if len(rows) != 1 or len(rows[0]) < 2 or rows[0][0] is None:
         raise ProtocolError("TIMELINE_HISTORY answered with an unexpected result")
-    filename, content = rows[0][:2]
-    if isinstance(content, str):
-        content = content.encode()
-    return TimelineHistory(str(filename), bytes(content))
+    filename, content = rows[0][0], rows[0][1]
+    return TimelineHistory(bytes(filename or b"").decode("utf-8"), content or b"")
+
+
+def next_timeline_of(op: CopyBoth) -> tuple[int, LSN] | None:
+    """After a physical stream ended at the end of its timeline, the result
+    set the server sent: the next timeline and where it starts."""
+    for result in op.results:
+        for row in result.rows:
+            values = rp.parse_data_row(bytes(row)) if isinstance(row, (bytes, bytearray)) else row
+            if len(values) >= 2 and values[0] is not None and values[1] is not None:
+                first, second = values[0], values[1]
+                if isinstance(first, (bytes, bytearray)):
+                    first = first.decode()
+                if isinstance(second, (bytes, bytearray)):
+                    second = second.decode()
+                return int(first), LSN(str(second))
+    return None
 
 
 def publication_types_flow(session: Any, publications: Iterable[str]) -> Flow[None]:
@@ -283,7 +311,7 @@ def publication_types_flow(session: Any, publications: Iterable[str]) -> Flow[No
     once the stream runs, the connection can ask nothing more.  (Types
     added to a published table later arrive as text, or as bytes in binary
     mode.)"""
-    names = ", ".join(quote_literal(name) for name in publications)
+    names = ", ".join(quote_sql_literal(name) for name in publications)
     sql = (
         "SELECT DISTINCT a.atttypid FROM pg_catalog.pg_publication_tables pt "
         "JOIN pg_catalog.pg_namespace n ON n.nspname = pt.schemaname "
@@ -337,15 +365,17 @@ def send_flow(body: bytes) -> Flow[None]:
 
 
 def stop_stream_flow(op: CopyBoth, last_status: bytes | None) -> Flow[CopyBoth]:
-    """End the stream: a last status update, CopyDone; read (and drop) what
-    the server still sends until the command completes."""
-    if not op.done and not op.server_done and not op.client_done:
+    """End the stream: a last status update, CopyDone; then wait for the
+    command to complete.  When we stop first, what the server still sends
+    is dropped; when the server stopped first, it sends nothing more (and
+    still takes our CopyData until our CopyDone: PostgreSQL docs, "COPY
+    Operations")."""
+    if not op.done and not op.client_done:
         if last_status is not None:
             yield Write(wire.copy_data(last_status))
         yield Write(op.end())
-    elif not op.done and op.server_done and not op.client_done:
-        yield Write(op.end())  # the server ended first: answer its CopyDone
-    op.discard()
+    if not op.server_done:
+        op.discard()
     while not op.done:
         yield Progress(op)
     return op
@@ -372,6 +402,7 @@ class StreamState:
         self.status_interval = status_interval
         self.advance_when_idle = advance_when_idle and logical
         self.pending: deque[Any] = deque()
+        self.incoming: deque[bytes] = deque()  # CopyData bodies not processed yet
         self.received = 0
         self.confirmed = 0
         self.handed_out = 0
@@ -384,15 +415,34 @@ class StreamState:
     # -- what arrived --
 
     def feed(self, chunks: list[bytes]) -> None:
-        """Parse and decode what the stream delivered, in order."""
+        """Parse and decode what the stream delivered, in order.
+
+        The chunks wait in :attr:`incoming` and each leaves it only once it
+        was processed: an interrupt (KeyboardInterrupt on the blocking API)
+        in the middle loses nothing, and the next ``feed`` goes on from there.
+        """
+        incoming = self.incoming
+        incoming.extend(chunks)
         pending = self.pending
         decode = self.decode
-        for body in chunks:
+        while incoming:
+            body = incoming[0]
             if not body:
                 raise ProtocolError("empty CopyData in a replication stream")
             kind = body[0]
             if kind == rp.XLOG_DATA:
                 data_start, wal_end, send_time = rp.parse_xlog_header(body)
+                if decode is None:
+                    message: Any = XLogData(
+                        LSN(data_start), LSN(wal_end), timestamp_from_microseconds(send_time),
+                        body[rp.XLOG_HEADER_SIZE:], self.stream_handle)
+                else:
+                    # (the payload is decoded where it lies: no copy)
+                    message = decode(body, rp.XLOG_HEADER_SIZE)
+                    message.lsn = LSN(data_start)
+                    message._stream = self.stream_handle
+                pending.append(message)
+                incoming.popleft()
                 self.messages += 1
                 end = data_start if self.logical else (
                     data_start + len(body) - rp.XLOG_HEADER_SIZE)
@@ -400,23 +450,20 @@ class StreamState:
                     self.received = end
                 if wal_end > self.server_wal_end:
                     self.server_wal_end = wal_end
-                if decode is None:
-                    pending.append(XLogData(
-                        LSN(data_start), LSN(wal_end), timestamp_from_microseconds(send_time),
-                        body[rp.XLOG_HEADER_SIZE:], self.stream_handle))
-                else:
-                    # (the payload is decoded where it lies: no copy)
-                    message = decode(body, rp.XLOG_HEADER_SIZE)
-                    message.lsn = LSN(data_start)
-                    message._stream = self.stream_handle
-                    pending.append(message)
             elif kind == rp.PRIMARY_KEEPALIVE:
                 wal_end, _, reply = rp.parse_keepalive(body)
+                incoming.popleft()
                 if wal_end > self.server_wal_end:
                     self.server_wal_end = wal_end
                 if self.logical and not pending and self.handed_out <= self.confirmed:
                     # Everything before this keepalive was handed out and
-                    # confirmed: the position is the consumer's too.
+                    # confirmed: its position is the consumer's too.  Sound
+                    # because a logical walsender's keepalive carries sentPtr,
+                    # the end of the last record it decoded: never past the
+                    # commit record of a transaction not yet sent in full,
+                    # and a restart skips only transactions whose commit
+                    # record starts before the confirmed position
+                    # (SnapBuildXactNeedsSkip in snapbuild.c).
                     if wal_end > self.received:
                         self.received = wal_end
                     if self.advance_when_idle and wal_end > self.confirmed:
@@ -442,7 +489,8 @@ class StreamState:
     def confirm(self, lsn: Any) -> None:
         """The consumer processed everything up to ``lsn``."""
         position = check_lsn(lsn, "lsn")
-        seen = max(self.received, self.server_wal_end, self.handed_out)
+        # (not the server's end of WAL: WAL it has and we have not received)
+        seen = max(self.received, self.handed_out)
         if position > seen:
             raise InterfaceError(
                 f"cannot confirm {position}: the stream has not reached it (last seen {LSN(seen)})")
@@ -464,11 +512,12 @@ class StreamState:
         """The standby status update to send now (and note that it was)."""
         self.last_status_at = now
         self.reply_requested = False
-        flushed = self.confirmed
-        written = max(self.received, flushed)
-        # 0 (InvalidXLogRecPtr) is ignored by the server: nothing confirmed yet.
-        return rp.standby_status_update(written, flushed, flushed,
-                                        reply_requested=reply_requested)
+        # Written, flushed and applied: what the consumer confirmed; pgwire
+        # itself keeps nothing durable (a synchronous standby with
+        # remote_write must not be acknowledged from a buffer).  0
+        # (InvalidXLogRecPtr) is ignored by the server: nothing confirmed yet.
+        done = self.confirmed
+        return rp.standby_status_update(done, done, done, reply_requested=reply_requested)
 
 
 def message_position(message: Any, logical: bool) -> int:

@@ -79,3 +79,28 @@ def hot_standby_feedback(xmin: int, xmin_epoch: int, catalog_xmin: int = 0,
     """The CopyData body of a hot standby feedback message (physical streams)."""
     return _HOT_STANDBY_FEEDBACK.pack(b"h", now_microseconds() if clock is None else clock,
                                       xmin, xmin_epoch, catalog_xmin, catalog_xmin_epoch)
+
+
+def parse_data_row(body: bytes) -> list[bytes | None]:
+    """The column values of a DataRow body, raw (PostgreSQL docs, "Message
+    Formats"): what the few replication answers read without a decoder
+    (the raw content of a timeline history file, the next timeline)."""
+    try:
+        (count,) = struct.unpack_from("!h", body)
+        pos = 2
+        values: list[bytes | None] = []
+        for _ in range(count):
+            (length,) = struct.unpack_from("!i", body, pos)
+            pos += 4
+            if length < 0:
+                values.append(None)
+                continue
+            if pos + length > len(body):
+                raise ProtocolError("DataRow shorter than its values")
+            values.append(body[pos:pos + length])
+            pos += length
+    except struct.error:
+        raise ProtocolError("truncated DataRow") from None
+    if pos != len(body):
+        raise ProtocolError("trailing bytes in DataRow")
+    return values

@@ -15,8 +15,9 @@ named in ``unchanged_toast``.  With ``--plugin`` other than pgoutput each
 message is ``{"lsn": ..., "data": ...}`` (the plugin's output as text).
 
 A transaction is confirmed to the server once its commit line is written
-and flushed (and, for a file, fsync'ed): a restart from the slot replays
-nothing that was written, and loses nothing that was not.  Progress goes
+and flushed (and, for a file, fsync'ed): a restart from the slot loses
+nothing, and writes again at most what was written since the last
+confirmation (after a crash).  Progress goes
 to standard error; Ctrl-C (or SIGTERM) stops cleanly, confirming what was
 written.
 """
@@ -28,6 +29,7 @@ import datetime as dt
 import json
 import os
 import signal
+import stat
 import sys
 import time
 from collections.abc import Sequence
@@ -71,8 +73,8 @@ class Writer:
         self.changes = 0
 
     def line(self, obj: dict[str, Any]) -> None:
-        self.out.write(json.dumps(obj, default=_json_value, ensure_ascii=False))
-        self.out.write("\n")
+        # One write per line: an interrupt leaves no half line behind.
+        self.out.write(json.dumps(obj, default=_json_value, ensure_ascii=False) + "\n")
 
     def durable(self) -> None:
         self.out.flush()
@@ -187,6 +189,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--progress-interval", type=float, default=10.0,
                         help="seconds between progress lines on stderr (0: none)")
     args = parser.parse_args(argv)
+    for name in ("start_lsn", "endpos"):
+        value = getattr(args, name)
+        if value is not None:
+            try:
+                setattr(args, name, LSN(value))
+            except ValueError as exc:
+                parser.error(f"--{name.replace('_', '-')}: {exc}")
+    if args.status_interval <= 0:
+        parser.error("--status-interval must be positive")
+    if args.option and args.plugin == "pgoutput":
+        parser.error("-o is for other plugins: pgoutput takes --publication, --binary, ...")
     if not (args.create_slot or args.drop_slot or args.start):
         parser.error("nothing to do: give --create-slot, --start and/or --drop-slot")
     if args.start and args.plugin == "pgoutput" and not args.publication:
@@ -241,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _stream(conn: Any, args: argparse.Namespace) -> int:
     err = sys.stderr
-    endpos = LSN(args.endpos) if args.endpos else None
+    endpos = args.endpos
     pgoutput = args.plugin == "pgoutput"
     if pgoutput:
         stream = conn.logical_replication(
@@ -253,8 +266,19 @@ def _stream(conn: Any, args: argparse.Namespace) -> int:
         stream = conn.start_replication(args.slot, start_lsn=args.start_lsn,
                                         options=_plugin_options(args.option),
                                         status_interval=args.status_interval)
-    out: IO[str] = sys.stdout if args.file == "-" else open(args.file, "a", encoding="utf-8")
-    writer = Writer(out, fsync=args.file != "-")
+    if args.file == "-":
+        out: IO[str] = sys.stdout
+        if hasattr(out, "reconfigure"):
+            out.reconfigure(encoding="utf-8")
+        # Redirected to a file, stdout is fsync'ed too (a pipe cannot be).
+        try:
+            durable_file = stat.S_ISREG(os.fstat(out.fileno()).st_mode)
+        except (OSError, ValueError):
+            durable_file = False
+    else:
+        out = open(args.file, "a", encoding="utf-8")
+        durable_file = True
+    writer = Writer(out, fsync=durable_file)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     started = last_progress = time.monotonic()
     last_changes = 0
@@ -262,21 +286,40 @@ def _stream(conn: Any, args: argparse.Namespace) -> int:
     last_sync = started
     try:
         try:
-            for msg in stream:
-                done = writer.pgoutput(msg) if pgoutput else writer.raw(msg)
+            while True:
+                # Waits of a second at most: the pending transaction is made
+                # durable and confirmed when the stream goes quiet, progress
+                # is reported, and --endpos is seen on an idle stream too.
+                msg = stream.get(timeout=1.0)
                 now = time.monotonic()
-                if done:
-                    pending = msg
-                    # Durable, then confirmed: files are fsync'ed at most
-                    # once a second, a pipe is flushed at every transaction.
-                    if not writer.fsync or now - last_sync >= 1.0:
+                if msg is None:
+                    if stream.is_done():
+                        break
+                    if pending is not None:
                         writer.durable()
                         last_sync = now
-                        msg.confirm()
+                        pending.confirm()
                         pending = None
-                    position = getattr(msg, "end_lsn", None) or msg.lsn
-                    if endpos is not None and position is not None and position >= endpos:
-                        break
+                    # Quiet, and the server has read past --endpos: everything
+                    # before it was sent and written (pg_recvlogical's rule).
+                    if endpos is not None:
+                        if stream.server_wal_end >= endpos:
+                            break
+                        stream.send_feedback(reply_requested=True)  # where are you?
+                else:
+                    done = writer.pgoutput(msg) if pgoutput else writer.raw(msg)
+                    if done:
+                        pending = msg
+                        # Durable, then confirmed: a file is fsync'ed at most
+                        # once a second, a pipe flushed at every transaction.
+                        if not writer.fsync or now - last_sync >= 1.0:
+                            writer.durable()
+                            last_sync = now
+                            msg.confirm()
+                            pending = None
+                        position = getattr(msg, "end_lsn", None) or msg.lsn
+                        if endpos is not None and position is not None and position >= endpos:
+                            break
                 if args.progress_interval and now - last_progress >= args.progress_interval:
                     rate = (writer.changes - last_changes) / (now - last_progress)
                     lag = max(stream.server_wal_end - stream.confirmed_lsn, 0)

@@ -89,8 +89,8 @@ class XLogData:
 
     @property
     def lsn(self) -> LSN:
-        """The position to confirm once this data is processed: for a
-        physical stream the end of the data, for a logical one its start."""
+        """Where the data starts (``confirm()`` reports the end of the data
+        on a physical stream, its start on a logical one)."""
         return self.data_start
 
     @property

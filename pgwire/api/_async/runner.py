@@ -210,6 +210,9 @@ class Runner:
     async def wait_for_events(self, timeout: float | None) -> None:
         """Wait up to ``timeout`` seconds (None: until one arrives) for a
         notification or notice, delivered to the listeners."""
+        if self._stream is not None:
+            raise InterfaceError("the connection is streaming replication: "
+                                 "it delivers no notifications meanwhile")
         try:
             if timeout is None:
                 await self._lock.acquire()
@@ -240,12 +243,14 @@ class Runner:
             raise
         self._stream = stream
 
-    async def run_stream(self, flow: Flow[T]) -> T:
-        """Run a flow of the stream that holds the connection.  An interrupted
-        wait for data leaves the stream as it was (nothing is half-sent)."""
+    async def run_stream(self, flow: Flow[T], timeout: float | None = None) -> T:
+        """Run a flow of the stream that holds the connection (``timeout``:
+        TimeoutError after so many seconds).  The stream decides what an
+        interruption means."""
         self.check_open()
         try:
-            return await self.driver.run_flow(flow)
+            return await self.driver.run_flow(
+                flow, None if timeout is None else self.driver.deadline(timeout))
         finally:
             flow.close()
 

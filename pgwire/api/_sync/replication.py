@@ -36,6 +36,7 @@ from ...flows.replication import (
     default_proto_version,
     identify_system_answer,
     message_position,
+    next_timeline_of,
     pgoutput_options,
     publication_types_flow,
     read_slot_answer,
@@ -53,6 +54,7 @@ from ...types.pgoutput import PgoutputDecoder
 from ...types.replication import IdentifySystem, ReplicationSlot, SlotInfo, TimelineHistory
 from ...types.values import LSN
 from ..flavours import SyncFlavour as flavour
+from ..pooling import check_timeout
 from .runner import Runner
 
 __all__ = ["ReplicationCommands", "ReplicationStream"]
@@ -102,6 +104,11 @@ class ReplicationStream:
         """The server's end of WAL, as it last reported it."""
         return LSN(self._state.server_wal_end)
 
+    def is_done(self) -> bool:
+        """The stream has ended (stopped, or ended by the server) and every
+        message it received was handed out."""
+        return self._phase is _DONE and not self._state.pending
+
     @property
     def messages_received(self) -> int:
         return self._state.messages
@@ -147,18 +154,32 @@ class ReplicationStream:
         return self
 
     def __next__(self) -> Any:
+        message = self.get()
+        if message is None:
+            raise StopIteration
+        return message
+
+    def get(self, timeout: float | None = None) -> Any:
+        """The next message; None when the stream has ended, or when
+        ``timeout`` seconds passed without one (the stream goes on: status
+        updates keep being sent meanwhile).  What iteration calls."""
         if self._phase is _NEW:
             self._start()
         state = self._state
+        limit = check_timeout(timeout)
+        deadline = None if limit is None else flavour.clock() + limit
         while True:
             message = state.next_message()
             if message is not None:
                 return message
             if self._phase is not _STREAMING:
-                raise StopIteration
-            self._receive()
+                return None
+            wait = None if deadline is None else deadline - flavour.clock()
+            if wait is not None and wait <= 0:
+                return None
+            self._receive(wait)
 
-    def _receive(self) -> None:
+    def _receive(self, wait: float | None) -> None:
         self._lock.acquire()
         try:
             if self._phase is not _STREAMING:
@@ -171,15 +192,17 @@ class ReplicationStream:
                 now = flavour.clock()
                 if state.status_due(now):
                     self._send_status(now)
-                chunks = runner.run_stream(
-                    receive_flow(op, state.seconds_until_status(flavour.clock())))
+                until_status = state.seconds_until_status(flavour.clock())
+                # Interrupting this wait is harmless: the data stays with the
+                # operation, and feed() keeps what it has not processed.
+                chunks = runner.run_stream(receive_flow(
+                    op, until_status if wait is None else min(wait, until_status)))
                 state.feed(chunks)
                 if state.reply_requested:
                     self._send_status(flavour.clock())
             except Exception:
                 # Lost connection, malformed stream data, a payload the
                 # decoder refuses: the stream cannot go on from here.
-                # (A cancelled wait, a BaseException, leaves it as it was.)
                 self._abort()
                 raise
             if op.server_done or op.done:
@@ -188,8 +211,13 @@ class ReplicationStream:
             self._lock.release()
 
     def _send_status(self, now: float, *, reply_requested: bool = False) -> None:
-        self._runner.run_stream(
-            send_flow(self._state.status_message(now, reply_requested=reply_requested)))
+        body = self._state.status_message(now, reply_requested=reply_requested)
+        try:
+            self._runner.run_stream(send_flow(body))
+        except BaseException:
+            # A message half sent would leave the stream out of step.
+            self._abort()
+            raise
 
     def send_feedback(self, *, reply_requested: bool = False) -> None:
         """Send a status update now (say, right after confirming), instead of
@@ -205,9 +233,11 @@ class ReplicationStream:
 
     def _feedback_loop(self) -> None:
         """Status updates while the consumer's own code runs: the server
-        must hear from a live consumer within wal_sender_timeout."""
+        must hear from a live consumer within wal_sender_timeout.  (On
+        asyncio, while that code awaits something; a loop that never
+        yields stops every task.)"""
         state = self._state
-        while self._phase is _STREAMING:
+        while self._phase is _STREAMING and not self._runner.is_closed():
             flavour.wait_wakeup(self._stopped, max(state.status_interval / 4, 0.05))
             if self._phase is not _STREAMING:
                 break
@@ -225,10 +255,13 @@ class ReplicationStream:
                 self._lock.release()
 
     def _finish(self, op: CopyBoth) -> None:
-        """The server ended the stream: answer, read it to its end."""
+        """The server ended the stream: hand out what came before its end,
+        answer with the last status update and CopyDone, read it to its end."""
         self._phase = _STOPPING
         try:
-            self._runner.run_stream(stop_stream_flow(op, None))
+            self._state.feed(op.take())
+            last = self._state.status_message(flavour.clock())
+            self._runner.run_stream(stop_stream_flow(op, last))
         except BaseException:
             self._abort()
             raise
@@ -236,33 +269,43 @@ class ReplicationStream:
         if op.error is not None:
             raise op.error
 
-    def stop(self) -> None:
+    def stop(self, *, timeout: float | None = None) -> None:
         """End the stream: a last status update, CopyDone, and the rest of
-        what the server sends is read and dropped.  The connection then takes
-        commands again.  Messages already received and not handed out are dropped."""
+        what the server sends is read and dropped (the server finishes the
+        transaction it is sending first).  The connection then takes
+        commands again.  Messages received and not handed out are dropped.
+        After ``timeout`` seconds (or if interrupted) the connection is
+        closed instead."""
         if self._phase is _NEW:
             self._phase = _DONE
             return
         if self._phase is not _STREAMING:
             return
-        self._phase = _STOPPING
-        self._stopped.set()
-        self._lock.acquire()
+        limit = check_timeout(timeout)
         try:
-            op = self._op
-            assert op is not None
+            self._stopped.set()
+            self._lock.acquire(limit)
             try:
+                if self._phase is not _STREAMING:
+                    return  # the server ended it meanwhile
+                self._phase = _STOPPING
+                op = self._op
+                assert op is not None
                 last = None
                 if not self._runner.is_closed() and not op.done:
                     last = self._state.status_message(flavour.clock())
-                self._runner.run_stream(stop_stream_flow(op, last))
-            except BaseException:
-                self._abort()
-                raise
-            self._state.pending.clear()
-            self._done()
-        finally:
-            self._lock.release()
+                self._runner.run_stream(stop_stream_flow(op, last), limit)
+                self._state.pending.clear()
+                self._done()
+            finally:
+                self._lock.release()
+        except BaseException as exc:
+            self._abort()
+            if isinstance(exc, TimeoutError):
+                raise flavour.TimeoutError(
+                    f"the replication stream did not stop within {timeout} s: "
+                    "the connection was closed") from None
+            raise
         if op.error is not None:
             raise op.error
 
@@ -270,15 +313,7 @@ class ReplicationStream:
     def next_timeline(self) -> tuple[int, LSN] | None:
         """After a physical stream reached the end of its timeline: the next
         timeline and where it starts (the server's answer), else None."""
-        op = self._op
-        if op is None:
-            return None
-        for result in op.results:
-            for row in result.rows:
-                values = list(row) if not isinstance(row, (bytes, bytearray)) else None
-                if values and len(values) >= 2:
-                    return int(values[0]), LSN(str(values[1]))
-        return None
+        return None if self._op is None else next_timeline_of(self._op)
 
     def _done(self) -> None:
         self._phase = _DONE
@@ -331,9 +366,10 @@ class ReplicationCommands:
     def _server_major(self) -> int:
         return server_major(self._runner.engine.parameters)
 
-    def _command(self, sql: str, timeout: float | None) -> list[Any]:
+    def _command(self, sql: str, timeout: float | None, *,
+                       decode: bool = True) -> list[Any]:
         session = self._runner.session
-        op = self._runner.run(session.simple_query_flow(sql, decode_rows=True), timeout)
+        op = self._runner.run(session.simple_query_flow(sql, decode_rows=decode), timeout)
         return op.results
 
     def identify_system(self, *, timeout: float | None = None) -> IdentifySystem:
@@ -389,7 +425,7 @@ class ReplicationCommands:
         if isinstance(timeline, bool) or not isinstance(timeline, int) or timeline <= 0:
             raise InterfaceError(f"timeline must be a positive int, got {timeline!r}")
         return timeline_history_answer(self._command(f"TIMELINE_HISTORY {timeline}",
-                                                           timeout))
+                                                           timeout, decode=False))
 
     def logical_replication(
         self, slot_name: str, publications: Iterable[str] | str, *,
@@ -415,6 +451,8 @@ class ReplicationCommands:
             publications = [publications]
         names = list(publications)
         major = self._server_major()
+        if origin is not None and major and major < 16:
+            raise InterfaceError("the origin option needs PostgreSQL 16 or later")
         version = default_proto_version(major) if proto_version is None else proto_version
         options = pgoutput_options(names, proto_version=version, binary=binary,
                                    messages=messages, streaming=streaming,

@@ -211,6 +211,9 @@ class Runner:
     def wait_for_events(self, timeout: float | None) -> None:
         """Wait up to ``timeout`` seconds (None: until one arrives) for a
         notification or notice, delivered to the listeners."""
+        if self._stream is not None:
+            raise InterfaceError("the connection is streaming replication: "
+                                 "it delivers no notifications meanwhile")
         try:
             if timeout is None:
                 self._lock.acquire()
@@ -241,12 +244,14 @@ class Runner:
             raise
         self._stream = stream
 
-    def run_stream(self, flow: Flow[T]) -> T:
-        """Run a flow of the stream that holds the connection.  An interrupted
-        wait for data leaves the stream as it was (nothing is half-sent)."""
+    def run_stream(self, flow: Flow[T], timeout: float | None = None) -> T:
+        """Run a flow of the stream that holds the connection (``timeout``:
+        TimeoutError after so many seconds).  The stream decides what an
+        interruption means."""
         self.check_open()
         try:
-            return self.driver.run_flow(flow)
+            return self.driver.run_flow(
+                flow, None if timeout is None else self.driver.deadline(timeout))
         finally:
             flow.close()
 
