@@ -40,13 +40,13 @@ cdef extern from *:
         memcpy(&d, &u, 8);
         return d;
     }
-    static PyObject *pgw_pack_i16(long value) {
+    static CYTHON_INLINE PyObject *pgw_pack_i16(long value) {
         char b[2];
         b[0] = (char)((value >> 8) & 0xff);
         b[1] = (char)(value & 0xff);
         return PyBytes_FromStringAndSize(b, 2);
     }
-    static PyObject *pgw_pack_i32(long value) {
+    static CYTHON_INLINE PyObject *pgw_pack_i32(long value) {
         char b[4];
         b[0] = (char)((value >> 24) & 0xff);
         b[1] = (char)((value >> 16) & 0xff);

@@ -301,6 +301,9 @@ class _Adapter:
 class SyncPreparedStatement(_Adapter):
     _async_class = pgwire.PreparedStatement
 
+    def cursor(self, *args: Any, **kwargs: Any) -> SyncCursorFactory:
+        return SyncCursorFactory(functools.partial(self._target.cursor, *args, **kwargs))
+
 
 class SyncTransaction(_Adapter):
     """``async with`` runs the blocking ``with`` protocol (``__enter__``/``__exit__``)."""

@@ -43,6 +43,10 @@ def parse_server_version(text: str) -> ServerVersion:
     if level == "rc":
         level = "candidate"
     serial = int(match.group(5) or 0)
+    if major >= 10:
+        # Since PostgreSQL 10 "15.18" is major 15, bugfix 18: asyncpg reports
+        # it as (15, 0, 18), so that version[:2] checks ignore bugfix releases.
+        minor, micro = 0, minor
     return ServerVersion(major, minor, micro, level, serial)
 
 

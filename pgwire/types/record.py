@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, TypeVar
 
 try:
     import cython
@@ -123,15 +123,9 @@ class Record:
 
     # -- sequence and mapping access -------------------------------------
 
-    if TYPE_CHECKING:  # not in the class body Cython compiles
-
-        @overload
-        def __getitem__(self, key: slice) -> tuple[Any, ...]: ...
-
-        @overload
-        def __getitem__(self, key: int | str) -> Any: ...
-
-    def __getitem__(self, key: Any) -> Any:
+    # (No typing overloads here: Cython would compile them into the class,
+    # unused, and the C compiler warn about them.)
+    def __getitem__(self, key: Any) -> Any:  # an int, a column name or a slice
         if key.__class__ is str:
             try:
                 return self._values[self._mapping[key]]

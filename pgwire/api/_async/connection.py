@@ -14,6 +14,7 @@ from the asyncio source of this module by ``scripts/unasync.py`` (see
 
 from __future__ import annotations
 
+import json
 import weakref
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from types import TracebackType
@@ -133,6 +134,63 @@ class PreparedStatement(StatementInfo):
         await self._runner.run(
             self._session.executemany_flow(self._state.sql, args, state=self._state), timeout
         )
+
+    if True:  # ASYNC
+        def cursor(self, *args: Any, prefetch: int | None = None,
+                   timeout: float | None = None,
+                   record_class: type[Record] | None = None) -> CursorFactory:
+            """A server-side cursor over this statement (asyncpg's
+            ``stmt.cursor()``): ``async for record in stmt.cursor(...)`` or
+            ``await``; needs an open transaction."""
+            self._runner.check_generation(self._generation)
+            return CursorFactory(self._runner, self._state.sql, args, prefetch, timeout,
+                                 record_class or self._record_class)
+    else:
+        def cursor(self, *args: Any, prefetch: int | None = None,
+                   timeout: float | None = None,
+                   record_class: type[Record] | None = None) -> Cursor:
+            """Open a server-side cursor over this statement (needs an open transaction)."""
+            self._runner.check_generation(self._generation)
+            factory = CursorFactory(self._runner, self._state.sql, args, prefetch, timeout,
+                                    record_class or self._record_class)
+            return factory.open(factory.prefetch)
+
+    async def explain(self, *args: Any, analyze: bool = False) -> Any:
+        """The plan of this statement (``EXPLAIN (FORMAT JSON, VERBOSE)``), as
+        asyncpg returns it: the decoded JSON.  ``analyze`` runs the statement
+        too, inside a transaction that is rolled back."""
+        self._runner.check_generation(self._generation)
+        query = f"EXPLAIN (FORMAT JSON, VERBOSE{', ANALYZE' if analyze else ''}) "
+        query += self._state.sql
+        session = self._session
+        if analyze:
+            block = Transaction(self._runner, None, False, False)
+            await block.start()
+            try:
+                result = await self._runner.run(session.execute_flow(query, args))
+            finally:
+                await block.rollback()
+        else:
+            result = await self._runner.run(session.execute_flow(query, args))
+        value = result.rows[0][0] if result.rows else None
+        return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+    async def fetchmany(self, args: Iterable[Sequence[Any]], *,
+                        timeout: float | None = None,
+                        record_class: type[Record] | None = None) -> list[Record]:
+        """Run the statement for each argument tuple (one round trip) and
+        return the rows of all of them, in order (asyncpg's ``fetchmany``)."""
+        check_record_class(record_class)
+        self._runner.check_generation(self._generation)
+        results = await self._runner.run(
+            self._session.executemany_flow(self._state.sql, args, state=self._state), timeout
+        )
+        return _rows_of_all(results, record_class or self._record_class)
+
+
+def _rows_of_all(results: list[StatementResult],
+                 record_class: type[Record] | None) -> list[Record]:
+    return [row for result in results for row in rows_of(result, record_class)]
 
 
 class Connection(ReplicationCommands):
@@ -294,6 +352,16 @@ class Connection(ReplicationCommands):
         aborts the transaction, as any failed statement would.
         """
         await self._runner.run(self._session.executemany_flow(command, args), timeout)
+
+    async def fetchmany(self, query: str, args: Iterable[Sequence[Any]], *,
+                        timeout: float | None = None,
+                        record_class: type[Record] | None = None) -> list[Record]:
+        """Run ``query`` for each argument tuple, pipelined in one round trip
+        as :meth:`executemany` is, and return the rows of all of them in
+        order (``INSERT ... RETURNING`` for many rows at once)."""
+        check_record_class(record_class)
+        results = await self._runner.run(self._session.executemany_flow(query, args), timeout)
+        return _rows_of_all(results, record_class)
 
     async def fetch(self, query: str, *args: Any, timeout: float | None = None,
                     record_class: type[Record] | None = None) -> list[Record]:
@@ -502,6 +570,13 @@ async def connect(
     pgbouncer is detected, in which case pgwire switches to unnamed
     statements by itself.
     """
+    if command_timeout is not None and (
+        isinstance(command_timeout, bool) or not isinstance(command_timeout, (int, float))
+        or command_timeout <= 0
+    ):
+        raise ValueError(
+            f"invalid command_timeout value: expected a number greater than 0, "
+            f"got {command_timeout!r}")
     params, new_session = prepare_connect(
         dsn, host=host, port=port, user=user, password=password, database=database,
         timeout=timeout, statement_cache_size=statement_cache_size,

@@ -788,6 +788,13 @@ class Pool:
         async with self.acquire() as connection:
             return await connection.fetchval(query, *args, column=column, timeout=timeout)
 
+    async def fetchmany(self, query: str, args: Iterable[Sequence[Any]], *,
+                        timeout: float | None = None,
+                        record_class: type[Record] | None = None) -> list[Record]:
+        async with self.acquire() as connection:
+            return await connection.fetchmany(query, args, timeout=timeout,
+                                              record_class=record_class)
+
     async def copy_records_to_table(
         self, table_name: str, *, records: Iterable[Sequence[Any]] | AsyncIterable[Sequence[Any]],
         columns: Sequence[str] | None = None, schema_name: str | None = None,

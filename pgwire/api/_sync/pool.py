@@ -783,6 +783,13 @@ class Pool:
         with self.acquire() as connection:
             return connection.fetchval(query, *args, column=column, timeout=timeout)
 
+    def fetchmany(self, query: str, args: Iterable[Sequence[Any]], *,
+                        timeout: float | None = None,
+                        record_class: type[Record] | None = None) -> list[Record]:
+        with self.acquire() as connection:
+            return connection.fetchmany(query, args, timeout=timeout,
+                                              record_class=record_class)
+
     def copy_records_to_table(
         self, table_name: str, *, records: Iterable[Sequence[Any]] | Iterable[Sequence[Any]],
         columns: Sequence[str] | None = None, schema_name: str | None = None,

@@ -116,7 +116,13 @@ class Runner:
 
     def timeout(self, timeout: float | None) -> float | None:
         """The timeout of a call: its own, else the connection's command_timeout."""
-        return self.command_timeout if timeout is None else timeout
+        if timeout is None:
+            return self.command_timeout
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            # At the call, naming it: not a TypeError from deep inside.
+            raise ValueError(
+                f"invalid timeout value: expected a number of seconds or None, got {timeout!r}")
+        return timeout
 
     # -- running -------------------------------------------------------------
 

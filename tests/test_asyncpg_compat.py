@@ -1,0 +1,77 @@
+"""asyncpg's API where applications and frameworks meet it: fetchmany,
+PreparedStatement.cursor() and explain(), argument checks at the call,
+ServerVersion (both APIs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import pgwire
+from pgwire.testing import TemporaryCluster
+
+
+async def test_fetchmany_on_connection_statement_and_pool(conn: Any, api: Any,
+                                                         cluster: TemporaryCluster) -> None:
+    await conn.execute("CREATE TEMP TABLE fm (id serial PRIMARY KEY, v text)")
+    rows = await conn.fetchmany("INSERT INTO fm (v) VALUES ($1) RETURNING id, v",
+                                [("a",), ("b",), ("c",)])
+    assert [tuple(r) for r in rows] == [(1, "a"), (2, "b"), (3, "c")]
+    assert await conn.fetchmany("SELECT $1::int", []) == []
+    stmt = await conn.prepare("SELECT v FROM fm WHERE id = $1")
+    assert [r["v"] for r in await stmt.fetchmany([(3,), (1,), (9,)])] == ["c", "a"]
+    with pytest.raises(pgwire.DataError):
+        await conn.fetchmany("SELECT $1::int", [("x",)])
+    assert await conn.fetchval("SELECT count(*) FROM fm") == 3
+    pool = await api.create_pool(**cluster.connect_kwargs(), ssl="disable", min_size=1,
+                                 max_size=1)
+    try:
+        got = await pool.fetchmany("SELECT $1::int * 2 AS d", [(1,), (2,)])
+        assert [r["d"] for r in got] == [2, 4]
+    finally:
+        await pool.close()
+
+
+async def test_prepared_statement_cursor(conn: Any) -> None:
+    stmt = await conn.prepare("SELECT g FROM generate_series(1, $1::int) g")
+    async with conn.transaction():
+        assert [r["g"] async for r in stmt.cursor(25, prefetch=10)] == list(range(1, 26))
+        cursor = await stmt.cursor(5)
+        assert [r["g"] for r in await cursor.fetch(3)] == [1, 2, 3]
+    with pytest.raises(pgwire.InterfaceError):
+        async for _ in stmt.cursor(3):  # outside a transaction: asyncpg refuses too
+            pass
+
+
+async def test_explain(conn: Any) -> None:
+    await conn.execute("CREATE TEMP TABLE ex (a int)")
+    stmt = await conn.prepare("INSERT INTO ex VALUES ($1)")
+    plan = await stmt.explain(1)
+    assert isinstance(plan, list) and plan[0]["Plan"]["Node Type"] == "ModifyTable"
+    analyzed = await stmt.explain(1, analyze=True)
+    assert "Actual Rows" in analyzed[0]["Plan"]
+    assert await conn.fetchval("SELECT count(*) FROM ex") == 0  # rolled back
+    assert not conn.is_in_transaction()
+
+
+@pytest.mark.parametrize("bad", ["5", b"5", [1], True])
+async def test_a_timeout_of_the_wrong_type_is_a_value_error(conn: Any, bad: Any) -> None:
+    with pytest.raises(ValueError, match="invalid timeout value"):
+        await conn.fetchval("SELECT 1", timeout=bad)
+    with pytest.raises(ValueError, match="invalid timeout value"):
+        await conn.execute("SELECT 1", timeout=bad)
+    assert await conn.fetchval("SELECT 2", timeout=5) == 2
+
+
+@pytest.mark.parametrize("bad", ["5", 0, -1, True])
+async def test_bad_command_timeout_is_refused_at_connect(make_conn: Any, bad: Any) -> None:
+    with pytest.raises(ValueError, match="command_timeout"):
+        await make_conn(command_timeout=bad)
+
+
+async def test_server_version_as_asyncpg_gives_it(conn: Any) -> None:
+    version = conn.get_server_version()
+    num = int(await conn.fetchval("SHOW server_version_num"))
+    assert version[:3] == (num // 10000, 0, num % 10000)
+    assert version >= (14, 0)
