@@ -20,6 +20,7 @@ from .api._async.replication import ReplicationStream
 from .api._async.transaction import Transaction
 from .api._sync.connection import connect as connect_sync
 from .api.info import ServerVersion
+from .api.listeners import LoggedQuery
 from .api.pooling import PoolStats
 from .api.results import Result
 from .exceptions import *  # noqa: F403
@@ -57,6 +58,7 @@ __all__ = [
     "Pipeline",
     "Pool",
     "PoolAcquireContext",
+    "LoggedQuery",
     "PoolStats",
     "ReplicationStream",
     "PreparedStatement",

@@ -12,6 +12,7 @@ from .api._sync.pool import Pool, PoolAcquireContext, create_pool
 from .api._sync.replication import ReplicationStream
 from .api._sync.transaction import Transaction
 from .api.flavours import PendingResult
+from .api.listeners import LoggedQuery
 from .api.pooling import PoolStats
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "Pipeline",
     "Pool",
     "PoolAcquireContext",
+    "LoggedQuery",
     "PoolStats",
     "ReplicationStream",
     "PreparedStatement",

@@ -4,6 +4,7 @@ ServerVersion (both APIs)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -75,3 +76,36 @@ async def test_server_version_as_asyncpg_gives_it(conn: Any) -> None:
     num = int(await conn.fetchval("SHOW server_version_num"))
     assert version[:3] == (num // 10000, 0, num % 10000)
     assert version >= (14, 0)
+
+
+async def test_query_loggers(conn: Any, api: Any) -> None:
+    logged: list[Any] = []
+    conn.add_query_logger(logged.append)
+    await conn.execute("SELECT 1")
+    assert await conn.fetchval("SELECT $1::int", 5) == 5
+    with pytest.raises(pgwire.DivisionByZeroError):
+        await conn.fetch("SELECT 1 / $1::int", 0)
+    stmt = await conn.prepare("SELECT $1::text")
+    await stmt.fetchval("x")
+    await conn.executemany("SELECT $1::int", [(1,), (2,)])
+    if api.name == "async":
+        await asyncio.sleep(0.05)  # loggers run soon after, as asyncpg's do
+    queries = [(r.query, r.args) for r in logged]
+    assert queries == [("SELECT 1", ()), ("SELECT $1::int", (5,)), ("SELECT 1 / $1::int", (0,)),
+                       ("SELECT $1::text", ("x",)), ("SELECT $1::int", [(1,), (2,)])]
+    assert isinstance(logged[2].exception, pgwire.DivisionByZeroError)
+    assert logged[1].exception is None and logged[1].elapsed >= 0
+    assert logged[0].conn_addr is not None
+    conn.remove_query_logger(logged.append)
+    conn.remove_query_logger(logged.append)  # twice: nothing
+    await conn.execute("SELECT 2")
+    count = len(logged)
+    seen: list[str] = []
+    with conn.query_logger(lambda record: seen.append(record.query)):
+        await conn.execute("SELECT 3")
+    await conn.execute("SELECT 4")
+    if api.name == "async":
+        await asyncio.sleep(0.05)
+    assert seen == ["SELECT 3"] and len(logged) == count
+    with pytest.raises(TypeError, match="callable"):
+        conn.add_query_logger("not a function")

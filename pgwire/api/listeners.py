@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..exceptions import InterfaceError, PostgresLogMessage
 from ..flows.sqltext import quote_ident
@@ -33,6 +33,20 @@ def call_logged(callback: Callback, *args: Any) -> Any:
     except Exception:
         log.exception("pgwire: a listener callback raised an exception")
         return None
+
+
+class LoggedQuery(NamedTuple):
+    """What a query logger receives (asyncpg's ``LoggedQuery``): one query run
+    on the connection, after it ended."""
+
+    query: str
+    args: Any
+    timeout: float | None
+    elapsed: float
+    #: the exception the query raised, else None
+    exception: BaseException | None
+    conn_addr: Any
+    conn_params: Any
 
 
 class Listeners:

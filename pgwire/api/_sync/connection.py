@@ -15,9 +15,10 @@ from the asyncio source of this module by ``scripts/unasync.py`` (see
 
 from __future__ import annotations
 
+import contextlib
 import json
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -109,7 +110,8 @@ class PreparedStatement(StatementInfo):
                        max_rows: int = 0) -> StatementResult:
         self._runner.check_generation(self._generation)
         result = self._runner.run(
-            self._session.execute_prepared_flow(self._state, args, max_rows=max_rows), timeout
+            self._session.execute_prepared_flow(self._state, args, max_rows=max_rows), timeout,
+            query=self._state.sql, args=args,
         )
         assert result is not None
         self._last_status = result.status
@@ -133,7 +135,8 @@ class PreparedStatement(StatementInfo):
                           timeout: float | None = None) -> None:
         self._runner.check_generation(self._generation)
         self._runner.run(
-            self._session.executemany_flow(self._state.sql, args, state=self._state), timeout
+            self._session.executemany_flow(self._state.sql, args, state=self._state), timeout,
+            query=self._state.sql, args=args,
         )
 
     def cursor(self, *args: Any, prefetch: int | None = None,
@@ -173,7 +176,8 @@ class PreparedStatement(StatementInfo):
         check_record_class(record_class)
         self._runner.check_generation(self._generation)
         results = self._runner.run(
-            self._session.executemany_flow(self._state.sql, args, state=self._state), timeout
+            self._session.executemany_flow(self._state.sql, args, state=self._state), timeout,
+            query=self._state.sql, args=args,
         )
         return _rows_of_all(results, record_class or self._record_class)
 
@@ -312,6 +316,29 @@ class Connection(ReplicationCommands):
     def remove_termination_listener(self, callback: Callable[..., Any]) -> None:
         self._runner.listeners.remove_termination_listener(callback)
 
+    def add_query_logger(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(record)`` after each query (asyncpg's query loggers):
+        ``record`` is a :class:`~pgwire.LoggedQuery` with the query, its
+        arguments, the timeout, the seconds it took and the exception it
+        raised, if any.  A coroutine function's result runs as a task."""
+        if not callable(callback):
+            raise TypeError("callback must be callable")
+        flavour.check_listener(callback)
+        self._runner.query_loggers.append(callback)
+
+    def remove_query_logger(self, callback: Callable[..., Any]) -> None:
+        if callback in self._runner.query_loggers:
+            self._runner.query_loggers.remove(callback)
+
+    @contextlib.contextmanager
+    def query_logger(self, callback: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+        """``with conn.query_logger(callback):`` logs the queries of the block."""
+        self.add_query_logger(callback)
+        try:
+            yield callback
+        finally:
+            self.remove_query_logger(callback)
+
     def process_notifications(self, timeout: float | None = 0) -> None:
         """Wait up to ``timeout`` seconds (None: until one arrives) for server
         messages and deliver them to the listeners.  Returns as soon as
@@ -328,9 +355,10 @@ class Connection(ReplicationCommands):
         """
         session = self._session
         if not args:
-            op = self._runner.run(session.simple_query_flow(query), timeout)
+            op = self._runner.run(session.simple_query_flow(query), timeout, query=query)
             return op.results[-1].status or "" if op.results else ""
-        result = self._runner.run(session.execute_flow(query, args), timeout)
+        result = self._runner.run(session.execute_flow(query, args), timeout,
+                                        query=query, args=args)
         return result.status or ""
 
     def executemany(self, command: str, args: Iterable[Sequence[Any]], *,
@@ -341,7 +369,8 @@ class Connection(ReplicationCommands):
         row fails, none is applied.  Inside a transaction block the error
         aborts the transaction, as any failed statement would.
         """
-        self._runner.run(self._session.executemany_flow(command, args), timeout)
+        self._runner.run(self._session.executemany_flow(command, args), timeout,
+                               query=command, args=args)
 
     def fetchmany(self, query: str, args: Iterable[Sequence[Any]], *,
                         timeout: float | None = None,
@@ -350,20 +379,22 @@ class Connection(ReplicationCommands):
         as :meth:`executemany` is, and return the rows of all of them in
         order (``INSERT ... RETURNING`` for many rows at once)."""
         check_record_class(record_class)
-        results = self._runner.run(self._session.executemany_flow(query, args), timeout)
+        results = self._runner.run(self._session.executemany_flow(query, args), timeout,
+                                         query=query, args=args)
         return _rows_of_all(results, record_class)
 
     def fetch(self, query: str, *args: Any, timeout: float | None = None,
                     record_class: type[Record] | None = None) -> list[Record]:
         check_record_class(record_class)
-        result = self._runner.run(self._session.execute_flow(query, args), timeout)
+        result = self._runner.run(self._session.execute_flow(query, args), timeout,
+                                        query=query, args=args)
         return rows_of(result, record_class)
 
     def fetchrow(self, query: str, *args: Any, timeout: float | None = None,
                        record_class: type[Record] | None = None) -> Record | None:
         check_record_class(record_class)
         result = self._runner.run(
-            self._session.execute_flow(query, args, max_rows=1), timeout
+            self._session.execute_flow(query, args, max_rows=1), timeout, query=query, args=args
         )
         rows = rows_of(result, record_class)
         return rows[0] if rows else None
@@ -378,7 +409,8 @@ class Connection(ReplicationCommands):
         """Run one statement; return its :class:`~pgwire.Result`: status,
         columns and rows together (what ``fetch`` and ``execute`` each give half of)."""
         check_record_class(record_class)
-        result = self._runner.run(self._session.execute_flow(query, args), timeout)
+        result = self._runner.run(self._session.execute_flow(query, args), timeout,
+                                        query=query, args=args)
         return Result.of(result, record_class)
 
     def query_script(self, script: str, *, timeout: float | None = None,

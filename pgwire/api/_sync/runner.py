@@ -26,7 +26,7 @@ from ...flows.requests import Flow
 from ...flows.statements import Session
 from ...protocol.engine import TransactionStatus
 from ..flavours import SyncFlavour as flavour
-from ..listeners import Listeners
+from ..listeners import Listeners, LoggedQuery
 from ..transactions import TransactionBlocks
 
 T = TypeVar("T")
@@ -59,6 +59,7 @@ class Runner:
         # for an earlier holder (statements, cursors...) refuse to run.
         self.generation = 0
         self.runs = 0  # flows run so far (a pool's max_queries)
+        self.query_loggers: list[Any] = []  # asyncpg's add_query_logger()
         driver.on_events = self.listeners.dispatch
         driver.on_lost = self.listeners.terminated
         # What startup reported is the baseline a pool resets to.
@@ -126,8 +127,12 @@ class Runner:
 
     # -- running -------------------------------------------------------------
 
-    def run(self, flow: Flow[T], timeout: float | None = None) -> T:
-        """Run ``flow`` with the connection to itself, honouring the timeout."""
+    def run(self, flow: Flow[T], timeout: float | None = None, *,
+                  query: str | None = None, args: Any = ()) -> T:
+        """Run ``flow`` with the connection to itself, honouring the timeout.
+        ``query`` (and its ``args``) is what the query loggers are told about."""
+        if query is not None and self.query_loggers:
+            return self._run_logged(flow, timeout, query, args)
         self.runs += 1
         try:
             if self._stream is not None:
@@ -174,6 +179,21 @@ class Runner:
                 self._lock.release()
         finally:
             flow.close()
+
+    def _run_logged(self, flow: Flow[T], timeout: float | None, query: str,
+                          args: Any) -> T:
+        started = flavour.clock()
+        failure: BaseException | None = None
+        try:
+            return self.run(flow, timeout)
+        except BaseException as exc:
+            failure = exc
+            raise
+        finally:
+            record = LoggedQuery(query, args, timeout, flavour.clock() - started, failure,
+                                 self.session.address, self.params)
+            for logger in list(self.query_loggers):
+                flavour.call_listener(logger, record)
 
     def run_in_pipeline(self, flow: Flow[T]) -> T:
         """Run a flow of the pipeline that holds the connection (no lock, no timeout)."""
