@@ -395,6 +395,15 @@ class Connection(ReplicationCommands):
 
     async def fetch(self, query: str, *args: Any, timeout: float | None = None,
                     record_class: type[Record] | None = None) -> list[Record]:
+        """Run ``query`` with ``args`` (``$1``, ``$2``... in the text) and return
+        all its rows as :class:`~pgwire.Record` objects (or ``record_class``).
+
+        ``timeout`` (seconds) cancels the query on the server when it runs
+        out; the connection stays usable.  Raises a
+        :class:`~pgwire.PostgresError` subclass for the server's errors (one
+        per SQLSTATE: ``UniqueViolationError``...) and
+        :class:`~pgwire.DataError` for an argument its column type cannot take.
+        """
         check_record_class(record_class)
         result = await self._runner.run(self._session.execute_flow(query, args), timeout,
                                         query=query, args=args)
@@ -402,6 +411,8 @@ class Connection(ReplicationCommands):
 
     async def fetchrow(self, query: str, *args: Any, timeout: float | None = None,
                        record_class: type[Record] | None = None) -> Record | None:
+        """The first row of ``query`` (None when there is none); the rest are
+        not even sent by the server.  Arguments and errors as :meth:`fetch`."""
         check_record_class(record_class)
         result = await self._runner.run(
             self._session.execute_flow(query, args, max_rows=1), timeout, query=query, args=args
@@ -411,6 +422,8 @@ class Connection(ReplicationCommands):
 
     async def fetchval(self, query: str, *args: Any, column: int | str = 0,
                        timeout: float | None = None) -> Any:
+        """One value of the first row: ``column`` by position or name (None
+        when there is no row).  Arguments and errors as :meth:`fetch`."""
         row = await self.fetchrow(query, *args, timeout=timeout)
         return None if row is None else row[column]
 
@@ -595,12 +608,38 @@ async def connect(
     type_registry: TypeRegistry | None = None,
     **unsupported: Any,
 ) -> Connection:
-    """Open a connection (asyncpg-compatible signature).
+    """Open a connection (asyncpg's signature; libpq's keywords too).
 
-    ``statement_cache_size=0`` uses the unnamed statement for everything;
-    with the default, named statements are cached unless a pooler such as
-    pgbouncer is detected, in which case pgwire switches to unnamed
-    statements by itself.
+    :param dsn: a ``postgresql://`` URI or a libpq ``key=value`` string
+        (see docs/connecting.md); keywords below override it, ``PG*``
+        environment variables, service and password files fill in the rest.
+    :param host: host name, IP address or Unix socket directory, or a list
+        of them (tried in order; see ``target_session_attrs``).
+    :param port: port number, or one per host.
+    :param user: role name (default: the operating system user).
+    :param password: password (default: from the password file).
+    :param database: database name (default: the user name).
+    :param timeout: seconds for the whole connection attempt (per host).
+    :param command_timeout: default timeout in seconds of every call that
+        has none of its own (None: no limit).
+    :param statement_cache_size: prepared statements cached per connection;
+        0 uses the unnamed statement for everything.  With the default,
+        named statements are cached unless a pooler such as pgbouncer is
+        detected, in which case pgwire switches to unnamed statements by itself.
+    :param server_settings: run-time parameters sent at startup
+        (``{"application_name": "app", "search_path": "app"}``).
+    :param ssl: ``True``/``False``, a libpq ``sslmode`` name, or an
+        ``ssl.SSLContext``.
+    :param record_class: the row class (a subclass of :class:`pgwire.Record`).
+    :param connection_class: the class of the returned connection (a subclass).
+    :param type_registry: the codecs to start from (copied; default: the built-ins).
+    :param unsupported: any libpq connection keyword (``sslmode``,
+        ``target_session_attrs``, ``replication``, ``options``...); an
+        unknown one is refused, as libpq refuses it.
+    :raises pgwire.PostgresError: the server refused (authentication,
+        unknown database...).
+    :raises OSError: no server could be reached.
+    :raises pgwire.InterfaceError: bad arguments.
     """
     if command_timeout is not None and (
         isinstance(command_timeout, bool) or not isinstance(command_timeout, (int, float))
