@@ -5,6 +5,7 @@ ServerVersion (both APIs)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -109,3 +110,18 @@ async def test_query_loggers(conn: Any, api: Any) -> None:
     assert seen == ["SELECT 3"] and len(logged) == count
     with pytest.raises(TypeError, match="callable"):
         conn.add_query_logger("not a function")
+
+
+async def test_debug_logging_of_connections_and_statements(
+        make_conn: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="pgwire")
+    conn = await make_conn(statement_cache_size=2, password="never-logged")
+    connected = [r.getMessage() for r in caplog.records if r.name == "pgwire.connection"]
+    assert any(m.startswith("connecting to ") for m in connected)
+    done = [m for m in connected if m.startswith("connected to ")]
+    assert done and "TLS off" in done[0] and "authentication trust" in done[0]
+    assert not any("never-logged" in r.getMessage() for r in caplog.records)
+    for i in range(3):  # the third statement evicts the first
+        await conn.fetchval(f"SELECT {i} + $1::int", 1)
+    evictions = [r.getMessage() for r in caplog.records if r.name == "pgwire.statements"]
+    assert any("statement cache full (2)" in m and "SELECT 0" in m for m in evictions)

@@ -18,6 +18,7 @@ by both drivers.
 
 from __future__ import annotations
 
+import logging
 import random
 import socket
 import ssl
@@ -85,6 +86,9 @@ class CancelTarget:
         self.direct_tls = direct_tls
 
 
+log = logging.getLogger("pgwire.connection")
+
+
 def connect_flow(
     params: ConnectParams,
     new_session: Callable[[], Session],
@@ -121,21 +125,30 @@ def connect_flow(
             for endpoint in endpoints:
                 attempts += 1
                 label = _attempt_label(host, endpoint)
+                log.debug("connecting to %s", label)
                 try:
                     session = yield from _connect_endpoint(params, host, endpoint, new_session)
                 except _TryNext as exc:
                     failures.append(f"connection to server {label} failed: {exc}")
+                    log.debug("connection to %s failed: %s", label, exc)
                     last_error = exc.cause
                     continue
                 try:
                     yield from _check_session_attrs(session, wanted_now)
                 except _SessionNotWanted as exc:
                     failures.append(f"connection to server {label} failed: {exc}")
+                    log.debug("connection to %s not wanted (%s): %s", label, wanted_now, exc)
                     mismatches += 1
                     yield from _quit(session)
                     continue
                 if detect_pooler:
                     session.note_pooler((yield from detect_pooler_flow(session)))
+                engine = session.engine
+                log.debug(
+                    "connected to %s: TLS %s, authentication %s, server %s, backend pid %s%s",
+                    label, "on" if session.tls_in_use else "off", session.auth_method,
+                    engine.parameters.get("server_version", "?"), engine.backend_pid,
+                    ", behind a pooler: unnamed statements" if session.pooler_detected else "")
                 yield Deadline(None)
                 return session
     if mismatches and mismatches == attempts:
@@ -296,6 +309,7 @@ def _attempt(
         if host.password_file is not None and getattr(error, "sqlstate", None) == "28P01":
             error.add_note(f'password retrieved from file "{host.password_file}"')
         raise error
+    session.auth_method = op.auth_method
     engine = session.engine
     if engine.protocol_version < params.min_protocol_version:
         yield from _quit(session)

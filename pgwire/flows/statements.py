@@ -24,6 +24,7 @@ a server connection can never collide.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -52,6 +53,8 @@ from ..types.rows import BINARY_FORMAT, TEXT_FORMAT, RowCodec
 from . import introspection
 from .requests import Flow
 from .sqltext import replace_numbered_params
+
+log = logging.getLogger("pgwire.statements")
 
 
 class PreparedState:
@@ -248,6 +251,7 @@ class Session:
         # Where and how a cancel request goes (a flows.connect.CancelTarget).
         self.cancel_target: Any = None
         self.tls_in_use = False
+        self.auth_method = "trust"  # what the server asked for at startup
         self._prefix = f"__pgwire_{secrets.token_hex(4)}_"
         self._counter = 0
         self._to_close: list[str] = []
@@ -435,7 +439,7 @@ class Session:
             if state is None:
                 state = yield from self.prepare_flow(sql)
                 for old in self.cache.put(state):
-                    self.forget_statement(old)
+                    self._evicted(old)
             return state
         state = self.descriptions.get(sql)
         if state is None:
@@ -443,7 +447,14 @@ class Session:
             self.descriptions.put(state)
         return state
 
+    def _evicted(self, state: PreparedState) -> None:
+        log.debug("statement cache full (%d): closing %s, %.60r", self.cache.max_size,
+                  state.name, state.sql)
+        self.forget_statement(state)
+
     def _drop_cached(self, state: PreparedState) -> None:
+        log.debug("forgotten after a schema change (prepared again when next used): %.60r",
+                  state.sql)
         if state.name:
             if self.cache.get(state.sql) is state:
                 self.cache.discard(state.sql)
@@ -559,7 +570,7 @@ class Session:
                 state = self._make_state(name, sql, done)
                 if name:
                     for old in self.cache.put(state):
-                        self.forget_statement(old)
+                        self._evicted(old)
                 else:
                     self.descriptions.put(state)
         elif name and done.error is None:
@@ -722,7 +733,7 @@ class Session:
                 states[sql] = state
                 if name:
                     for old in self.cache.put(state):
-                        self.forget_statement(old)
+                        self._evicted(old)
                 else:
                     self.descriptions.put(state)
             if done.error is not None:
