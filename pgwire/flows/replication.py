@@ -370,13 +370,16 @@ def stop_stream_flow(op: CopyBoth, last_status: bytes | None) -> Flow[CopyBoth]:
     is dropped; when the server stopped first, it sends nothing more (and
     still takes our CopyData until our CopyDone: PostgreSQL docs, "COPY
     Operations")."""
+    if not op.server_done:
+        # We stop first: decided now, before writing (a write may read the
+        # server's last data and its CopyDone meanwhile).
+        op.discard()
     if not op.done and not op.client_done:
         if last_status is not None:
             yield Write(wire.copy_data(last_status))
         yield Write(op.end())
-    if not op.server_done:
-        op.discard()
     while not op.done:
+        op.take()  # nothing more is handed out; Progress waits for the end
         yield Progress(op)
     return op
 
