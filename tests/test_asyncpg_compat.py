@@ -125,3 +125,14 @@ async def test_debug_logging_of_connections_and_statements(
         await conn.fetchval(f"SELECT {i} + $1::int", 1)
     evictions = [r.getMessage() for r in caplog.records if r.name == "pgwire.statements"]
     assert any("statement cache full (2)" in m and "SELECT 0" in m for m in evictions)
+
+
+async def test_more_than_32767_parameters(conn: Any) -> None:
+    """The protocol's parameter counts are unsigned 16-bit: up to 65535."""
+    count = 40_000
+    sql = "SELECT cardinality(ARRAY[" + ",".join(f"${i}::int" for i in range(1, count + 1)) + "])"
+    assert await conn.fetchval(sql, *range(count)) == count
+    too_many = 70_000
+    with pytest.raises(pgwire.InterfaceError, match="at most 65535"):
+        await conn.fetchval("SELECT $1::int", *range(too_many))
+    assert await conn.fetchval("SELECT 1") == 1  # nothing was sent, nothing lost

@@ -593,6 +593,11 @@ class Session:
         self, sql: str, args: Sequence[Any], *, max_rows: int = 0
     ) -> Flow[StatementResult]:
         """Run one statement with arguments; retry once if DDL staled its plan."""
+        if len(args) > 0xFFFF:
+            # Refused before anything is sent: the server would describe
+            # such a statement with a parameter count that overflows.
+            raise InterfaceError(
+                f"{len(args)} arguments: a statement takes at most 65535 parameters")
         if self.replication is not None:
             if args:
                 self.check_extended("a query with arguments")

@@ -1,7 +1,7 @@
 # Static types for wire.py when it is compiled (Cython pure Python mode).
 cimport cython
 
-from pgwire._bytes cimport pack_int16, pack_int32, read_int16, read_int32, read_uint16, read_uint32
+from pgwire._bytes cimport pack_int32, read_int16, read_int32, read_uint16, read_uint32
 
 cdef Py_ssize_t _MAX_MESSAGE
 

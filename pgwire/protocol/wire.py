@@ -21,7 +21,6 @@ except ModuleNotFoundError:  # pure Python without Cython installed
 
 if not cython.compiled:
     from .._bytes import (
-        pack_int16,
         pack_int32,
         read_int16,
         read_int32,
@@ -139,8 +138,14 @@ def parse(name: str, sql: str, param_oids: Sequence[int]) -> bytes:
 
 
 def format_codes(formats: Sequence[int]) -> bytes:
-    """A list of format codes as Bind carries it: an int16 count, then each code."""
-    return _int16.pack(len(formats)) + b"".join([_int16.pack(code) for code in formats])
+    """A list of format codes as Bind carries it: a 16-bit count, then each code.
+
+    The count is unsigned in practice (a statement may have up to 65535
+    parameters, and as many codes).
+    """
+    if len(formats) > 0xFFFF:
+        raise ValueError(f"too many parameters for one statement: {len(formats)} (at most 65535)")
+    return _uint16.pack(len(formats)) + b"".join([_int16.pack(code) for code in formats])
 
 
 def bind_prefix(portal: str, statement: str, param_formats: Sequence[int]) -> bytes:
@@ -162,8 +167,8 @@ def bind_message(prefix: bytes, params: Sequence[bytes | None], result_formats: 
     count = len(params)
     if count > 0xFFFF:
         raise ValueError(f"too many parameters for one statement: {count} (at most 65535)")
-    # The count is an unsigned 16-bit field; pack_int16 keeps the low 16 bits.
-    parts: list[bytes] = [b"", prefix, pack_int16(count)]
+    # The count is an unsigned 16-bit field (up to 65535 parameters).
+    parts: list[bytes] = [b"", prefix, _uint16.pack(count)]
     size = 4 + len(prefix) + 2 + len(result_formats)
     for value in params:
         if value is None:
