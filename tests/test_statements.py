@@ -450,3 +450,24 @@ async def test_prepared_statements_concurrently(conn: Any) -> None:
     stmt = await conn.prepare("SELECT $1::int + 1000")
     results = await asyncio.gather(*(stmt.fetchval(i) for i in range(50)))
     assert results == [i + 1000 for i in range(50)]
+
+
+@pytest.mark.parametrize("cache_size", [100, 0])
+async def test_cached_statement_follows_a_column_type_change(make_conn: Any,
+                                                             cache_size: int) -> None:
+    """ALTER COLUMN ... TYPE makes the cached parameter types stale: an argument
+    of the new type is encoded after describing the statement again."""
+    conn = await make_conn(statement_cache_size=cache_size)
+    await conn.execute("CREATE TEMP TABLE retyped (a int, v int)")
+    insert = "INSERT INTO retyped VALUES ($1, $2)"
+    for _ in range(2):  # described, then cached
+        await conn.execute(insert, 1, 2)
+    await conn.execute("ALTER TABLE retyped ALTER COLUMN v TYPE text")
+    await conn.execute(insert, 3, "three")
+    await conn.execute(insert, 4, "four")
+    assert await conn.fetchval("SELECT string_agg(v, ',' ORDER BY a) FROM retyped") == (
+        "2,2,three,four")
+    # A wrong argument is still an error (and the connection fine).
+    with pytest.raises(pgwire.DataError):
+        await conn.execute(insert, "not an int", "x")
+    assert await conn.fetchval("SELECT count(*) FROM retyped") == 4

@@ -620,14 +620,16 @@ class Session:
             if cached is not None:
                 # The steady state, without a lookup flow: one Bind/Execute/Sync.
                 result = yield from self.execute_prepared_flow(cached, args, max_rows=max_rows,
-                                                               retry=True)
+                                                               retry=True, reencode=True)
                 if result is not None:
                     return result
                 attempts = (2,)
         for attempt in attempts:
+            known = attempt == 1 and (self.cache.get(sql) or self.descriptions.get(sql))
             state = yield from self._lookup_flow(sql)
             result = yield from self.execute_prepared_flow(state, args, max_rows=max_rows,
-                                                           retry=attempt == 1)
+                                                           retry=attempt == 1,
+                                                           reencode=bool(known))
             if result is not None:
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
@@ -639,11 +641,24 @@ class Session:
         *,
         max_rows: int = 0,
         retry: bool = False,
+        reencode: bool = False,
     ) -> Flow[StatementResult | None]:
-        """Execute a described statement.  Returns None when a retry is due."""
+        """Execute a described statement.  Returns None when a retry is due:
+        ``retry`` after the server found the plan stale, ``reencode`` when an
+        argument does not fit a description that came from the cache."""
         was_idle = self.engine.transaction_status is TransactionStatus.IDLE
         op = Extended()
-        result = self._add_execute(op, state, args, max_rows)
+        try:
+            result = self._add_execute(op, state, args, max_rows)
+        except DataError:
+            if not reencode:
+                raise
+            # An argument its cached parameter type refuses: the description
+            # may be stale (ALTER TABLE ... TYPE since).  Nothing was sent:
+            # describe the statement again and encode once more, then the
+            # error stands if the types did not change.
+            self._drop_cached(state)
+            return None
         done = yield self._with_closes(op)
         if done.error is not None:
             if isinstance(done.error, OutdatedSchemaCacheError):
