@@ -45,8 +45,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, It
 from typing import Any, Generic, TypeVar
 
 from ..exceptions import InterfaceError
-from ..types.copyrows import RecordEncoder, encoded_chunks
-from .copy_sources import CHUNK_SIZE, as_bytes, sync_source_chunks
+from ..types.copyrows import CHUNK_SIZE, RecordEncoder, encoded_chunks
+from .copy_sources import as_bytes, sync_source_chunks
 from .listeners import call_logged, log
 
 T = TypeVar("T")
@@ -55,7 +55,7 @@ if sys.version_info >= (3, 11):
     _AsyncTimeoutError = TimeoutError
 else:  # asyncio's own class before 3.11: raise one that both names catch
 
-    class _AsyncTimeoutError(asyncio.TimeoutError, TimeoutError):  # type: ignore[misc]
+    class _AsyncTimeoutError(asyncio.TimeoutError, TimeoutError):
         pass
 
 
@@ -86,7 +86,7 @@ class PendingResult(Generic[T]):
     def exception(self) -> BaseException | None:
         if not self._done:
             raise InterfaceError("the pipeline has not synced yet: call sync() or leave the block")
-        return None if self._ok else self._value  # type: ignore[no-any-return]
+        return None if self._ok else self._value
 
     def set_result(self, value: T) -> None:
         if not self._done:

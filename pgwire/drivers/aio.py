@@ -49,7 +49,7 @@ if sys.version_info >= (3, 11):
     TimeoutError_ = TimeoutError
 else:  # asyncio's own class before 3.11: raise one that both names catch
 
-    class TimeoutError_(asyncio.TimeoutError, TimeoutError):  # type: ignore[misc]  # noqa: N801
+    class TimeoutError_(asyncio.TimeoutError, TimeoutError):  # noqa: N801
         pass
 
 
@@ -230,7 +230,8 @@ class AsyncioDriver:
         try:
             if limit is None:
                 return await waiter
-            return await self._until(waiter, limit)
+            done: Operation = await self._until(waiter, limit)
+            return done
         finally:
             self._op_waiters.pop(op, None)
 

@@ -39,7 +39,8 @@ def encode_bits(value: Any) -> bytes:
         value = BitString.frombytes(bytes(value))
     elif not isinstance(value, BitString):
         raise TypeError(f"bit/varbit expects BitString, str or bytes, got {_type_label(value)}")
-    return _COUNT.pack(len(value)) + value.bytes
+    encoded: bytes = _COUNT.pack(len(value)) + value.bytes
+    return encoded
 
 
 def format_bits(value: Any) -> str:

@@ -259,7 +259,7 @@ class GeometryCodec(Codec):
         return self.decoder(data, pos, n)
 
     def encode(self, value: Any) -> bytes:
-        return self.encoder(value)  # type: ignore[no-any-return]
+        return self.encoder(value)
 
 
 TYPES = (

@@ -88,7 +88,7 @@ class JsonCodec(Codec):
         return self.loads(data[pos : pos + n].decode("utf-8"))
 
     def encode(self, value: Any) -> bytes:
-        return self.encoder(value)  # type: ignore[no-any-return]
+        return self.encoder(value)
 
 
 class JsonbCodec(Codec):
@@ -108,7 +108,7 @@ class JsonbCodec(Codec):
         return self.loads(data[pos + 1 : pos + n].decode("utf-8"))
 
     def encode(self, value: Any) -> bytes:
-        return self.encoder(value)  # type: ignore[no-any-return]
+        return self.encoder(value)
 
 
 def json_types(loads: Callable[[str], Any], dumps: Callable[[Any], Any]) -> tuple[TypeSpec, ...]:

@@ -638,7 +638,7 @@ def _string(what: str, data: bytes, p: int, base: int, field: str) -> tuple[str,
 def _time(what: str, data: bytes, p: int, base: int, field: str) -> datetime:
     """The TimestampTz at ``p`` (the caller checked that its 8 bytes are there)."""
     try:
-        return decode_timestamptz(data, p, 8)  # type: ignore[no-any-return]
+        return decode_timestamptz(data, p, 8)
     except (ValueError, OverflowError) as exc:
         raise _error(what, f"{field} at byte {p - base}: {exc}") from exc
 

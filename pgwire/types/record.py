@@ -119,7 +119,7 @@ class Record:
         record = Record.__new__(cls)
         record._mapping = mapping
         record._values = values
-        return record  # type: ignore[return-value]
+        return record
 
     # -- sequence and mapping access -------------------------------------
 

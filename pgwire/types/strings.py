@@ -145,7 +145,7 @@ class TextTypeCodec(Codec):
         return data[pos : pos + n].decode("utf-8")
 
     def encode(self, value: Any) -> bytes:
-        return self.encoder(value)  # type: ignore[no-any-return]
+        return self.encoder(value)
 
 
 class CharCodec(Codec):

@@ -73,7 +73,7 @@ def decode_tid(data: bytes, pos: int = 0, n: int = -1) -> tuple[int, int]:
         n = len(data) - pos
     if n != 6:
         raise _malformed("tid", n)
-    return _TID.unpack_from(data, pos)  # type: ignore[return-value]
+    return _TID.unpack_from(data, pos)
 
 
 def encode_tid(value: Any) -> bytes:

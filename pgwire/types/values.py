@@ -90,7 +90,7 @@ class Range(Generic[_T]):
             return True
         if self._lower is None:
             return False
-        if self._lower == other._lower:  # type: ignore[comparison-overlap]
+        if self._lower == other._lower:
             return other._lower_inc or not self._lower_inc
         return bool(self._lower > other._lower)  # type: ignore[operator]
 
@@ -99,7 +99,7 @@ class Range(Generic[_T]):
             return True
         if self._upper is None:
             return False
-        if self._upper == other._upper:  # type: ignore[comparison-overlap]
+        if self._upper == other._upper:
             return other._upper_inc or not self._upper_inc
         return bool(self._upper < other._upper)  # type: ignore[operator]
 

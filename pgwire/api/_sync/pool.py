@@ -367,9 +367,11 @@ class Pool:
                                 f"timed out after {timeout} s opening a connection for the pool"
                             ) from None
                         raise
-                    return value
+                    holder: _Holder = value
+                    return holder
                 if self._healthy(value):
-                    return value
+                    claimed: _Holder = value
+                    return claimed
                 unhealthy = value
         except BaseException:
             with self._mutex:
