@@ -48,6 +48,8 @@ from typing import Any
 
 from ..exceptions import (
     ConnectionDoesNotExistError,
+    DataError,
+    Error,
     InterfaceError,
     PostgresError,
     ProtocolError,
@@ -251,6 +253,19 @@ class Operation:
         return True
 
 
+def decode_failure(exc: Exception) -> Exception:
+    """What a query raises when a value could not be decoded: pgwire's own
+    errors as they are, anything else (a ValueError from a text parser fed
+    bytes the type never produces, a user codec's exception) as a
+    :class:`~pgwire.DataError` naming it, the original as its cause.  The
+    connection stays in step: the rest of the answer is read as usual."""
+    if isinstance(exc, Error) or type(exc).__module__.startswith("pgwire."):
+        return exc  # (pgwire's own, e.g. types.UnrepresentableValueError)
+    wrapped = DataError(f"a value received could not be decoded: {type(exc).__name__}: {exc}")
+    wrapped.__cause__ = exc
+    return wrapped
+
+
 class StreamingOperation(Operation):
     """An operation whose CopyData the flow takes while it runs (COPY TO, CopyBoth).
 
@@ -408,7 +423,7 @@ class Engine:
                         except ProtocolError:
                             raise
                         except Exception as exc:  # a codec failed: report it after Sync
-                            sink_op.set_error(exc)  # type: ignore[union-attr]
+                            sink_op.set_error(decode_failure(exc))  # type: ignore[union-attr]
                             decode_at = None
                         continue
                 else:

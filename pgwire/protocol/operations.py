@@ -35,7 +35,7 @@ from .auth import (
     oauth_initial_response,
     parse_oauth_challenge,
 )
-from .engine import AUTH_OK, DecodeRow, Engine, Operation, StreamingOperation
+from .engine import AUTH_OK, DecodeRow, Engine, Operation, StreamingOperation, decode_failure
 from .messages import (
     Column,
     parse_backend_key_data,
@@ -380,7 +380,7 @@ def _take_row(op: Operation, result: StatementResult, body: bytes) -> None:
     except ProtocolError:
         raise
     except Exception as exc:  # a codec failed: report it after ReadyForQuery
-        op.set_error(exc)
+        op.set_error(decode_failure(exc))
 
 
 class SimpleQuery(Operation):

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pgwire.exceptions as pgwire_exceptions
 from pgwire.exceptions import (
     ConnectionDoesNotExistError,
     InterfaceError,
@@ -356,7 +357,9 @@ def test_decoder_failure_is_reported_after_sync_and_engine_stays_usable() -> Non
     done = engine.receive_data(
         data_row(b"1") + data_row(b"2") + command_complete("SELECT 2") + ready()
     )
-    assert done == [op] and isinstance(op.error, ValueError)
+    # A codec's exception becomes a DataError naming it, the original as cause.
+    assert done == [op] and isinstance(op.error, pgwire_exceptions.DataError)
+    assert isinstance(op.error.__cause__, ValueError)
     assert engine.state is EngineState.READY
     follow = SimpleQuery("SELECT 1")
     engine.send(follow)

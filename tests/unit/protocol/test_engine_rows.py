@@ -6,6 +6,7 @@ import struct
 from datetime import timezone
 from typing import Any
 
+import pgwire.exceptions as pgwire_exceptions
 from pgwire.exceptions import ProtocolError
 from pgwire.protocol import Engine, EngineState, Extended, TransactionStatus
 from pgwire.types import default_registry, numeric
@@ -75,7 +76,8 @@ def test_decode_error_in_fast_path_is_reported_after_sync() -> None:
         msg(b"2") + good + bad + good + msg(b"C", b"SELECT 3\x00") + msg(b"Z", b"I")
     )
     assert done == [op]
-    assert isinstance(op.error, ValueError)
+    assert isinstance(op.error, pgwire_exceptions.DataError)
+    assert isinstance(op.error.__cause__, ValueError)
     assert [tuple(r) for r in result.rows] == [(1,)]  # rows after the error are dropped
     assert engine.state is EngineState.READY
     op2, result2 = int_rows_op()
