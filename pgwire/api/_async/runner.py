@@ -252,13 +252,9 @@ class Runner:
         finally:
             self._lock.release()
 
-    # -- replication streams ---------------------------------------------------
-
-    async def begin_stream(self, stream: Any) -> None:
-        """Hold the connection for a replication stream (after the
-        operations queued before it); other calls are refused meanwhile."""
-        if self._stream is not None:
-            raise InterfaceError("a replication stream is already running on this connection")
+    async def _hold(self) -> None:
+        """Take the connection for a while (a stream, a pipeline): after the
+        operations queued before, and after any recovery; open, or nothing held."""
         await self._lock.acquire()
         try:
             if self._recovery is not None:
@@ -267,6 +263,15 @@ class Runner:
         except BaseException:
             self._lock.release()
             raise
+
+    # -- replication streams ---------------------------------------------------
+
+    async def begin_stream(self, stream: Any) -> None:
+        """Hold the connection for a replication stream (after the
+        operations queued before it); other calls are refused meanwhile."""
+        if self._stream is not None:
+            raise InterfaceError("a replication stream is already running on this connection")
+        await self._hold()
         self._stream = stream
 
     async def run_stream(self, flow: Flow[T], timeout: float | None = None) -> T:
@@ -290,14 +295,7 @@ class Runner:
     async def enter_pipeline(self) -> None:
         if self._pipeline_owner is not None and self._pipeline_owner == flavour.owner():
             raise InterfaceError("a pipeline is already open on this connection")
-        await self._lock.acquire()
-        try:
-            if self._recovery is not None:
-                await flavour.wait_recovery(self._recovery)
-            self.check_open()
-        except BaseException:
-            self._lock.release()
-            raise
+        await self._hold()
         self._pipeline_owner = flavour.owner()
 
     def exit_pipeline(self) -> None:

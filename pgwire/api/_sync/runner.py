@@ -253,13 +253,9 @@ class Runner:
         finally:
             self._lock.release()
 
-    # -- replication streams ---------------------------------------------------
-
-    def begin_stream(self, stream: Any) -> None:
-        """Hold the connection for a replication stream (after the
-        operations queued before it); other calls are refused meanwhile."""
-        if self._stream is not None:
-            raise InterfaceError("a replication stream is already running on this connection")
+    def _hold(self) -> None:
+        """Take the connection for a while (a stream, a pipeline): after the
+        operations queued before, and after any recovery; open, or nothing held."""
         self._lock.acquire()
         try:
             if self._recovery is not None:
@@ -268,6 +264,15 @@ class Runner:
         except BaseException:
             self._lock.release()
             raise
+
+    # -- replication streams ---------------------------------------------------
+
+    def begin_stream(self, stream: Any) -> None:
+        """Hold the connection for a replication stream (after the
+        operations queued before it); other calls are refused meanwhile."""
+        if self._stream is not None:
+            raise InterfaceError("a replication stream is already running on this connection")
+        self._hold()
         self._stream = stream
 
     def run_stream(self, flow: Flow[T], timeout: float | None = None) -> T:
@@ -291,14 +296,7 @@ class Runner:
     def enter_pipeline(self) -> None:
         if self._pipeline_owner is not None and self._pipeline_owner == flavour.owner():
             raise InterfaceError("a pipeline is already open on this connection")
-        self._lock.acquire()
-        try:
-            if self._recovery is not None:
-                flavour.wait_recovery(self._recovery)
-            self.check_open()
-        except BaseException:
-            self._lock.release()
-            raise
+        self._hold()
         self._pipeline_owner = flavour.owner()
 
     def exit_pipeline(self) -> None:
