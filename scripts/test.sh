@@ -10,6 +10,11 @@
 #
 # PGWIRE_TEST_BUILDS=compiled or =pure runs one build only (default: both).
 # PGWIRE_SKIP_LINT=1 skips the linters.
+#
+# After each build's pytest run, SQLAlchemy's dialect compliance suite runs
+# against postgresql+pgwire and postgresql+pgwire_async
+# (scripts/sqlalchemy_suite.py, about a minute per build), unless
+# PGWIRE_SKIP_SQLALCHEMY=1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -55,11 +60,29 @@ for build in "${builds[@]}"; do
     summary=$(grep -E '[0-9]+ (passed|failed|error|errors|skipped|deselected)|no tests ran' "$log" \
         | tail -n 1 | sed -E 's/^=+ //; s/ =+$//' || true)
     [[ -n "$summary" ]] && summaries+=("$build build: $summary")
+
+    if [[ "${PGWIRE_SKIP_SQLALCHEMY:-0}" != 1 ]]; then
+        echo "== SQLAlchemy's dialect compliance suite: $build build"
+        salog=$(mktemp)
+        logs+=("$salog")
+        set +e
+        if [[ "$build" == pure ]]; then
+            PGWIRE_NO_EXTENSIONS=1 "$PYTHON" scripts/sqlalchemy_suite.py -q 2>&1 | tee "$salog"
+        else
+            "$PYTHON" scripts/sqlalchemy_suite.py -q 2>&1 | tee "$salog"
+        fi
+        sa_status=${PIPESTATUS[0]}
+        set -e
+        ((sa_status == 0)) || failed+=("SQLAlchemy suite on the $build build (exit $sa_status)")
+        while read -r line; do
+            summaries+=("$build build, SQLAlchemy suite: $line")
+        done < <(grep -E '^[0-9]+ (passed|failed)' "$salog" | sed -E 's/ in [0-9.]+s.*//' || true)
+    fi
 done
 
 if [[ "${PGWIRE_SKIP_LINT:-0}" != 1 ]]; then
-    echo "== ruff check pgwire tests scripts bench"
-    "$PYTHON" -m ruff check pgwire tests scripts bench || failed+=(ruff)
+    echo "== ruff check pgwire tests tests_sqlalchemy scripts bench"
+    "$PYTHON" -m ruff check pgwire tests tests_sqlalchemy scripts bench || failed+=(ruff)
     echo "== mypy"
     "$PYTHON" -m mypy || failed+=(mypy)
 fi

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..exceptions import InterfaceError
+from ..protocol.messages import Column
 from ..protocol.operations import StatementResult
 from ..types.record import Record, recast
 from .results import check_record_class
@@ -46,12 +47,15 @@ class CursorState:
         self.buffer: deque[Record] = deque()
         self.exhausted = False
         self.row_decoder: Callable[[bytes], Any] | None = None
+        self.columns: list[Column] | None = None
         self.skipped = 0
 
     def take(self, result: StatementResult) -> None:
         """Keep the rows of one Execute and learn whether the portal is done."""
         if result.row_decoder is not None:
             self.row_decoder = result.row_decoder
+        if result.columns is not None:
+            self.columns = result.columns
         rows = result.rows
         if self.record_class is not None and rows and type(rows[0]) is not self.record_class:
             rows = [recast(r, self.record_class) for r in rows]

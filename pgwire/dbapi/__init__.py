@@ -127,6 +127,7 @@ __all__ = [
     "NotSupportedError",
     "OperationalError",
     "ProgrammingError",
+    "ServerCursor",
     "Time",
     "TimeFromTicks",
     "Timestamp",
@@ -464,6 +465,9 @@ _GID_PREFIX = "pgwire"
 _GID_MAX_BYTES = 199  # PostgreSQL's GIDSIZE is 200, the terminating NUL included
 
 
+_ISOLATION_LEVELS = ("READ UNCOMMITTED", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")
+
+
 class Xid(tuple):  # type: ignore[type-arg]
     """A two-phase commit transaction id: ``(format_id, gtrid, bqual)``.
 
@@ -559,6 +563,10 @@ class Connection:
         self._lock = threading.RLock()
         self._tpc: Xid | None = None
         self._tpc_prepared = False
+        self._isolation_level: str | None = None
+        self._read_only: bool | None = None
+        self._deferrable: bool | None = None
+        self._begin = "BEGIN"
 
     # -- state ---------------------------------------------------------------
 
@@ -591,6 +599,71 @@ class Connection:
                 )
             self._autocommit = value
 
+    @property
+    def isolation_level(self) -> str | None:
+        """The isolation level of the transactions this connection begins.
+
+        One of ``'READ UNCOMMITTED'``, ``'READ COMMITTED'``, ``'REPEATABLE
+        READ'``, ``'SERIALIZABLE'``, or None for the server's default
+        (``default_transaction_isolation``).  It is sent with each BEGIN
+        (``BEGIN ISOLATION LEVEL ...``), not as a session setting, so it
+        holds behind a transaction-mode pooler too.
+        """
+        return self._isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: str | None) -> None:
+        if value is not None:
+            if not isinstance(value, str):
+                raise ProgrammingError(f"isolation_level must be a str or None, got {value!r}")
+            level = " ".join(value.replace("_", " ").upper().split())
+            if level not in _ISOLATION_LEVELS:
+                raise ProgrammingError(
+                    f"unknown isolation level {value!r}: use one of "
+                    + ", ".join(repr(name) for name in _ISOLATION_LEVELS) + " or None"
+                )
+            value = level
+        self._set_characteristic("_isolation_level", value)
+
+    @property
+    def read_only(self) -> bool | None:
+        """True: transactions begin READ ONLY; False: READ WRITE; None: the server's default."""
+        return self._read_only
+
+    @read_only.setter
+    def read_only(self, value: bool | None) -> None:
+        self._set_characteristic("_read_only", None if value is None else bool(value))
+
+    @property
+    def deferrable(self) -> bool | None:
+        """True: transactions begin DEFERRABLE (with SERIALIZABLE READ ONLY); None: the default."""
+        return self._deferrable
+
+    @deferrable.setter
+    def deferrable(self, value: bool | None) -> None:
+        self._set_characteristic("_deferrable", None if value is None else bool(value))
+
+    def _set_characteristic(self, attribute: str, value: Any) -> None:
+        with self._lock:
+            self._check_open()
+            if getattr(self, attribute) == value:
+                return
+            if self._tpc is not None or self._conn.is_in_transaction():
+                name = attribute.lstrip("_")
+                raise ProgrammingError(
+                    f"cannot change {name} while a transaction is open: "
+                    "call commit() or rollback() first"
+                )
+            setattr(self, attribute, value)
+            parts = ["BEGIN"]
+            if self._isolation_level is not None:
+                parts.append(f"ISOLATION LEVEL {self._isolation_level}")
+            if self._read_only is not None:
+                parts.append("READ ONLY" if self._read_only else "READ WRITE")
+            if self._deferrable is not None:
+                parts.append("DEFERRABLE" if self._deferrable else "NOT DEFERRABLE")
+            self._begin = " ".join(parts)
+
     def _check_open(self) -> None:
         if self.closed:
             raise InterfaceError("the connection is closed")
@@ -612,15 +685,35 @@ class Connection:
                 "no statement may run between tpc_prepare() and tpc_commit()/tpc_rollback()"
             )
         if not self._autocommit and not self._conn.is_in_transaction():
-            self._conn.execute("BEGIN")
+            self._conn.execute(self._begin)
 
     # -- PEP 249 methods -----------------------------------------------------
 
-    def cursor(self) -> Cursor:
-        """A new cursor on this connection."""
+    def cursor(self, name: str | None = None) -> Cursor:
+        """A new cursor on this connection.
+
+        Without ``name``, a client-side cursor: each statement's rows are
+        read whole when it runs.  With a ``name``, a :class:`ServerCursor`,
+        whose rows stay on the server until fetched.
+        """
         self._check_open()
-        return Cursor(self, _CursorSupport(self._conn, self._lock, self._standard_strings,
-                                           self._before_statement))
+        support = _CursorSupport(self._conn, self._lock, self._standard_strings,
+                                 self._before_statement)
+        if name is None:
+            return Cursor(self, support)
+        if not isinstance(name, str):
+            raise ProgrammingError(f"a cursor name must be a str, got {name!r}")
+        return ServerCursor(self, support, name)
+
+    def ping(self) -> None:
+        """Check the connection with an empty query (one round trip).
+
+        Neither starts nor ends a transaction; raises OperationalError (or a
+        subclass) when the connection is lost, and closes it.
+        """
+        with self._lock:
+            self._check_open()
+            self._conn.execute("")
 
     def commit(self) -> None:
         """Commit the open transaction, if any.
@@ -662,6 +755,11 @@ class Connection:
             return
         self._closed = True
         self._conn.close()
+
+    def terminate(self) -> None:
+        """Close the connection at once, without waiting for the server (PEP 249 extension)."""
+        self._closed = True
+        self._conn.terminate()
 
     def __enter__(self) -> Connection:
         self._check_open()
@@ -726,7 +824,7 @@ class Connection:
                     "tpc_begin() must be called outside a transaction: "
                     "call commit() or rollback() first"
                 )
-            self._conn.execute("BEGIN")
+            self._conn.execute(self._begin)
             self._tpc = xid
             self._tpc_prepared = False
 
@@ -1097,6 +1195,148 @@ class Cursor:
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
         return f"<pgwire.dbapi.Cursor {state}>"
+
+
+class ServerCursor(Cursor):
+    """A cursor whose rows stay on the server until fetched: a portal.
+
+    Made by ``connection.cursor(name)``.  ``execute()`` binds the statement
+    to a portal and reads its first ``itersize`` rows; fetchone(),
+    fetchmany() and iteration read more as they need them, ``itersize``
+    rows per round trip for iteration and fetchall().  A portal lives until
+    its transaction ends (PostgreSQL docs, "Extended Query", 54.2.3), so a
+    server cursor needs a transaction: in autocommit mode ``execute()``
+    raises ProgrammingError.  ``name`` is the caller's label; the portal's
+    own name is chosen by the connection, so two cursors given the same
+    name do not collide.  ``rowcount`` counts the rows fetched so far.
+    """
+
+    #: Rows read per round trip by iteration and fetchall().
+    itersize: int
+
+    def __init__(self, connection: Connection, support: _CursorSupport, name: str) -> None:
+        super().__init__(connection, support)
+        self.name = name
+        self.itersize = 100
+        self._portal: sync.Cursor | None = None
+        self._columns: tuple[Column, ...] | None = None
+
+    @property
+    def description(self) -> tuple[Column, ...] | None:
+        return self._columns
+
+    @property
+    def rownumber(self) -> int | None:
+        return None if self._portal is None else self._rowcount
+
+    @property
+    def statusmessage(self) -> str | None:
+        return None
+
+    def _close_portal(self) -> None:
+        portal, self._portal = self._portal, None
+        self._columns = None
+        if portal is not None and not self._connection.closed \
+                and self._support.conn.is_in_transaction():
+            portal.close()
+
+    def execute(self, operation: str,
+                parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Cursor:
+        """Bind ``operation`` to a portal on the server; fetch its rows afterwards."""
+        self._check_open()
+        if not isinstance(operation, str):
+            raise ProgrammingError(f"the query must be a str, got {type(operation).__name__}")
+        support = self._support
+        with support.lock:
+            self._close_portal()
+            self._reset()
+            converted = convert_query(operation, support.standard_strings())
+            args = converted.bind(() if parameters is None else parameters)
+            self._query = converted.sql
+            support.before_statement()
+            if not support.conn.is_in_transaction():
+                raise ProgrammingError(
+                    "a server-side cursor needs a transaction, and the connection is in "
+                    "autocommit mode: turn autocommit off or use an unnamed cursor"
+                )
+            portal = support.conn.cursor(converted.sql, *args, prefetch=self._batch())
+            self._portal = portal
+            self._columns = tuple(_describe(column) for column in portal.columns)
+            self._rowcount = 0
+        return self
+
+    def executemany(self, operation: str,
+                    seq_of_parameters: Iterable[Sequence[Any] | Mapping[str, Any]]) -> None:
+        raise NotSupportedError("executemany() is not available on a server-side cursor")
+
+    def callproc(self, procname: str,
+                 parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+        raise NotSupportedError("callproc() is not available on a server-side cursor")
+
+    def nextset(self) -> bool | None:
+        raise NotSupportedError("a server-side cursor has one result set")
+
+    def _batch(self) -> int:
+        size = self.itersize
+        if not isinstance(size, int) or size <= 0:
+            raise ProgrammingError(f"itersize must be a positive integer, got {size!r}")
+        return size
+
+    def _fetch(self, count: int) -> list[tuple[Any, ...]]:
+        self._check_open()
+        portal = self._portal
+        if portal is None:
+            raise ProgrammingError("no query has been executed yet")
+        if count <= 0:
+            return []
+        with self._support.lock:
+            rows = [record_values(record) for record in portal.fetch(count)]
+        self._rowcount += len(rows)
+        return rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        rows = self._fetch(1)
+        return rows[0] if rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        if size is None:
+            size = self.arraysize
+        if size < 0:
+            raise ProgrammingError(f"fetchmany() size must not be negative, got {size}")
+        return self._fetch(size)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        batch = self._batch()
+        while True:
+            chunk = self._fetch(batch)
+            rows.extend(chunk)
+            if len(chunk) < batch:
+                return rows
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        batch = self._batch()
+        while True:
+            chunk = self._fetch(batch)
+            yield from chunk
+            if len(chunk) < batch:
+                return
+
+    def scroll(self, value: int, mode: str = "relative") -> None:
+        raise NotSupportedError("a server-side cursor reads forward only")
+
+    def close(self) -> None:
+        """Close the portal (if its transaction is still open) and the cursor."""
+        if not self._closed:
+            try:
+                with self._support.lock:
+                    self._close_portal()
+            finally:
+                super().close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<pgwire.dbapi.ServerCursor {self.name!r} {state}>"
 
 
 def connect(dsn: str | None = None, *, autocommit: bool = False, **kwargs: Any) -> Connection:

@@ -36,6 +36,7 @@ LAYERS: dict[str, int] = {
     "pgwire.dbapi": 7,
     "pgwire.replication": 7,  # public names, and a CLI on the blocking API
     "pgwire": 8,  # the package itself: the public names
+    "pgwire.sqlalchemy": 9,  # SQLAlchemy's dialect, on pgwire.dbapi and pgwire.connect
 }
 
 

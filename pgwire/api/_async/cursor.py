@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Any
 
+from ...protocol.messages import Column
 from ...types.record import Record
 from ..cursor_state import DEFAULT_PREFETCH, CursorState, skip_row
 from .runner import Runner
@@ -28,6 +29,11 @@ class Cursor:
         self._state = state
         self._runner: Runner = state.runner
         self._timeout = timeout  # for iteration, as given to Connection.cursor()
+
+    @property
+    def columns(self) -> list[Column]:
+        """The result's columns (name, type oid...), as the server described them."""
+        return list(self._state.columns or ())
 
     async def _fetch_more(self, count: int, timeout: float | None, decode: bool = True) -> None:
         state = self._state
