@@ -1303,3 +1303,136 @@ def test_tpc_prepare_refused_by_the_server(conn: dbapi.Connection) -> None:
     assert not conn.sync_connection.is_in_transaction()
     conn.cursor().execute("SELECT 1")
     conn.commit()
+
+
+# ---------------------------------------------------------------------------
+# Server-side cursors, transaction characteristics, ping, terminate
+
+
+def _open_portals(connection: dbapi.Connection) -> int:
+    # pg_cursors lists protocol-level portals too; the unnamed one is this query's.
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_cursors WHERE name <> ''")
+        row = cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_server_cursor_reads_in_batches(conn: dbapi.Connection) -> None:
+    cur = conn.cursor("big")
+    assert isinstance(cur, dbapi.ServerCursor) and cur.name == "big"
+    cur.itersize = 7
+    cur.execute("SELECT g, g::text FROM generate_series(1, %s) g", (50,))
+    assert [c.name for c in cur.description or ()] == ["g", "g"]
+    assert cur.description is not None and cur.description[0].type_code == oids.INT4
+    assert cur.fetchone() == (1, "1")
+    assert cur.fetchmany(3) == [(2, "2"), (3, "3"), (4, "4")]
+    assert _open_portals(conn) == 1  # still on the server, in the same transaction
+    rest = list(cur)
+    assert [r[0] for r in rest] == list(range(5, 51))
+    assert cur.rowcount == 50
+    assert cur.fetchall() == [] and cur.fetchone() is None
+    cur.close()
+    assert _open_portals(conn) == 0
+    conn.rollback()
+
+
+def test_server_cursor_fetchall_and_reexecute(conn: dbapi.Connection) -> None:
+    with conn.cursor("c") as cur:
+        cur.itersize = 3
+        cur.execute("SELECT g FROM generate_series(1, 10) g WHERE g > %(low)s", {"low": 2})
+        assert [r[0] for r in cur.fetchall()] == list(range(3, 11))
+        cur.execute("SELECT 'x'::text")  # the first portal is closed, a new one bound
+        assert cur.fetchall() == [("x",)]
+        assert _open_portals(conn) == 1
+    assert _open_portals(conn) == 0
+
+
+def test_server_cursor_refusals(conn: dbapi.Connection, make_dbconn: _Factory) -> None:
+    cur = conn.cursor("c")
+    with pytest.raises(dbapi.ProgrammingError, match="no query"):
+        cur.fetchone()
+    for call in (lambda: cur.executemany("SELECT %s", [(1,)]), lambda: cur.callproc("now"),
+                 cur.nextset, lambda: cur.scroll(1)):
+        with pytest.raises(dbapi.NotSupportedError):
+            call()
+    with pytest.raises(dbapi.ProgrammingError, match="itersize"):
+        cur.itersize = 0
+        cur.execute("SELECT 1")
+    with pytest.raises(dbapi.ProgrammingError, match="cursor name"):
+        conn.cursor(5)  # type: ignore[arg-type]
+    auto = make_dbconn(autocommit=True)
+    with pytest.raises(dbapi.ProgrammingError, match="autocommit"):
+        auto.cursor("c").execute("SELECT 1")
+    assert auto.cursor().execute("SELECT 2").fetchone() == (2,)  # still usable
+
+
+def test_server_cursor_error_leaves_connection_usable(conn: dbapi.Connection) -> None:
+    cur = conn.cursor("c")
+    cur.itersize = 2
+    cur.execute("SELECT 10 / (3 - g) FROM generate_series(1, 5) g")
+    assert cur.fetchmany(2) == [(5,), (10,)]
+    with pytest.raises(exceptions.DivisionByZeroError):
+        cur.fetchone()
+    conn.rollback()
+    cur.close()
+    assert conn.cursor().execute("SELECT 1").fetchone() == (1,)
+
+
+def _characteristics(connection: dbapi.Connection) -> tuple[str, str, str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting('transaction_isolation'), "
+                    "current_setting('transaction_read_only'), "
+                    "current_setting('transaction_deferrable')")
+        row = cur.fetchone()
+    assert row is not None
+    return row
+
+
+def test_transaction_characteristics_go_with_begin(conn: dbapi.Connection) -> None:
+    assert (conn.isolation_level, conn.read_only, conn.deferrable) == (None, None, None)
+    assert _characteristics(conn) == ("read committed", "off", "off")
+    conn.rollback()
+    conn.isolation_level = "serializable"
+    conn.read_only = True
+    conn.deferrable = True
+    assert conn.isolation_level == "SERIALIZABLE"
+    assert _characteristics(conn) == ("serializable", "on", "on")
+    with pytest.raises(dbapi.ProgrammingError, match="transaction is open"):
+        conn.isolation_level = "READ COMMITTED"
+    with pytest.raises(exceptions.ReadOnlySQLTransactionError):
+        conn.cursor().execute("CREATE TEMP TABLE t (x int)")
+    conn.rollback()
+    conn.isolation_level = "repeatable_read"
+    conn.read_only = False
+    conn.deferrable = None
+    assert _characteristics(conn) == ("repeatable read", "off", "off")
+    conn.commit()
+    # A session default is not touched: only each BEGIN says its level.
+    with conn.cursor() as cur:
+        cur.execute("SHOW default_transaction_isolation")
+        assert cur.fetchone() == ("read committed",)
+    conn.rollback()
+    with pytest.raises(dbapi.ProgrammingError, match="unknown isolation level"):
+        conn.isolation_level = "chaos"
+    with pytest.raises(dbapi.ProgrammingError, match="str or None"):
+        conn.isolation_level = 3  # type: ignore[assignment]
+    assert conn.isolation_level == "REPEATABLE READ"
+
+
+def test_ping_and_terminate(conn: dbapi.Connection, observer: dbapi.Connection) -> None:
+    conn.ping()
+    assert not conn.sync_connection.is_in_transaction()  # no BEGIN for a ping
+    pid = conn.sync_connection.get_server_pid()
+    observer.cursor().execute("SELECT pg_terminate_backend(%s::int)", (pid,))
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            conn.ping()
+        except dbapi.Error as exc:
+            assert isinstance(exc, (dbapi.OperationalError, dbapi.InterfaceError)), exc
+            break
+        assert time.monotonic() < deadline, "the terminated connection still answers"
+        time.sleep(0.05)
+    assert conn.closed
+    conn.terminate()  # on a closed connection: nothing to do

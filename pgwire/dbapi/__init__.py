@@ -508,6 +508,11 @@ class Xid(tuple):  # type: ignore[type-arg]
     def __reduce__(self) -> Any:
         return (_make_xid, (tuple(self), self.prepared, self.owner, self.database))
 
+    @property
+    def gid(self) -> str:
+        """The transaction id as the server stores it (``pg_prepared_xacts.gid``)."""
+        return self._gid()
+
     def _gid(self) -> str:
         """The transaction id as the server stores it."""
         if self.format_id is None:
@@ -699,10 +704,14 @@ class Connection:
         self._check_open()
         support = _CursorSupport(self._conn, self._lock, self._standard_strings,
                                  self._before_statement)
+        if name is not None and not isinstance(name, str):
+            raise ProgrammingError(f"a cursor name must be a str, got {name!r}")
+        return self._make_cursor(support, name)
+
+    def _make_cursor(self, support: _CursorSupport, name: str | None) -> Cursor:
+        # A subclass may hand out subclasses of the cursors.
         if name is None:
             return Cursor(self, support)
-        if not isinstance(name, str):
-            raise ProgrammingError(f"a cursor name must be a str, got {name!r}")
         return ServerCursor(self, support, name)
 
     def ping(self) -> None:
@@ -811,11 +820,20 @@ class Connection:
             )
         return xid
 
-    def tpc_begin(self, xid: Xid) -> None:
-        """Begin a two-phase transaction with id ``xid`` (from :meth:`xid`)."""
+    def tpc_begin(self, xid: Xid | str) -> None:
+        """Begin a two-phase transaction with id ``xid``.
+
+        ``xid`` comes from :meth:`xid`, or is a ``str``: the transaction id
+        the server stores, as it is (what SQLAlchemy and psycopg pass).
+        """
         with self._lock:
             self._check_open()
-            if not isinstance(xid, Xid):
+            if isinstance(xid, str):
+                if not xid or len(xid.encode("utf-8")) > _GID_MAX_BYTES:
+                    raise ProgrammingError(
+                        f"a transaction id must be 1 to {_GID_MAX_BYTES} bytes, got {xid!r}")
+                xid = Xid(None, xid, None)
+            elif not isinstance(xid, Xid):
                 xid = self.xid(*xid)
             if self._autocommit:
                 raise ProgrammingError("two-phase transactions cannot be used in autocommit mode")

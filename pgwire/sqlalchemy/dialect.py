@@ -424,6 +424,37 @@ class PGDialect_pgwire(PGDialect):
     def get_deferrable(self, connection: Any) -> bool:
         return bool(connection.deferrable)
 
+    # Two-phase commit through pgwire.dbapi's tpc_* methods: SQLAlchemy's
+    # ids are strings, stored by the server as they are.
+
+    def do_begin_twophase(self, connection: Any, xid: Any) -> None:
+        connection.connection.tpc_begin(xid)
+
+    def do_prepare_twophase(self, connection: Any, xid: Any) -> None:
+        connection.connection.tpc_prepare()
+
+    def _end_twophase(self, connection: Any, action: str, xid: Any, recover: bool) -> None:
+        dbapi_connection = connection.connection.dbapi_connection
+        method = getattr(dbapi_connection, action)
+        if recover:
+            # The prepared transaction is ended from outside any transaction.
+            if _in_transaction(dbapi_connection):
+                dbapi_connection.rollback()
+            method(xid)
+        else:
+            method()
+
+    def do_rollback_twophase(self, connection: Any, xid: Any, is_prepared: bool = True,
+                             recover: bool = False) -> None:
+        self._end_twophase(connection, "tpc_rollback", xid, recover)
+
+    def do_commit_twophase(self, connection: Any, xid: Any, is_prepared: bool = True,
+                           recover: bool = False) -> None:
+        self._end_twophase(connection, "tpc_commit", xid, recover)
+
+    def do_recover_twophase(self, connection: Any) -> list[Any]:
+        return [xid.gid for xid in connection.connection.tpc_recover()]
+
     def _twophase_idle_check(self, dbapi_conn: Any) -> bool:
         return not _in_transaction(dbapi_conn)
 
@@ -547,6 +578,18 @@ class _AwaitedConnection:
         self._conn.terminate()
 
 
+class _AsyncCursor(pgwire_dbapi.Cursor):
+    async def _async_soft_close(self) -> None:
+        # SQLAlchemy's async results call this once the rows are read; a
+        # client-side cursor has nothing left on the server to release.
+        return None
+
+
+class _AsyncServerCursor(pgwire_dbapi.ServerCursor):
+    async def _async_soft_close(self) -> None:
+        return None
+
+
 class AsyncAdapt_pgwire_connection(AdaptedConnection, pgwire_dbapi.Connection):
     """The DB-API connection of the async dialect: pgwire.dbapi over an awaited
     :class:`pgwire.Connection` (``driver_connection``)."""
@@ -558,6 +601,11 @@ class AsyncAdapt_pgwire_connection(AdaptedConnection, pgwire_dbapi.Connection):
     @property
     def sync_connection(self) -> Any:
         return self._conn
+
+    def _make_cursor(self, support: Any, name: str | None) -> pgwire_dbapi.Cursor:
+        if name is None:
+            return _AsyncCursor(self, support)
+        return _AsyncServerCursor(self, support, name)
 
     def terminate(self) -> None:
         self._closed = True
