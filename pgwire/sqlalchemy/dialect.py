@@ -115,6 +115,13 @@ class _Time(sqltypes.Time):
 class _Interval(INTERVAL):
     render_bind_cast = True
 
+    @classmethod
+    def adapt_emulated_to_native(  # type: ignore[override]
+        cls, interval: Any, **kw: Any
+    ) -> _Interval:
+        # INTERVAL's own builds an INTERVAL, which would lose the bind cast.
+        return cls(precision=interval.second_precision)
+
 
 class _LargeBinary(sqltypes.LargeBinary):
     render_bind_cast = True
