@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -383,6 +384,21 @@ def test_url_options(cluster: TemporaryCluster) -> None:
     bad = sa.create_engine(url.update_query_dict({"no_such_option": "1"}))
     with pytest.raises((sa_exc.DBAPIError, pgwire.InterfaceError, TypeError)):
         bad.connect()
+
+
+def test_several_hosts_are_tried_in_order(cluster: TemporaryCluster) -> None:
+    kwargs = cluster.connect_kwargs()
+    host, port = kwargs["host"], int(kwargs["port"])
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    base = f"postgresql+pgwire://{kwargs['user']}@/{kwargs['database']}"
+    for url in (f"{base}?host=127.0.0.1:{dead}&host={host}:{port}&sslmode=disable",
+                f"{base}?host=127.0.0.1,{host}&port={dead},{port}&sslmode=disable"):
+        eng = sa.create_engine(url)
+        with eng.connect() as conn:
+            assert conn.exec_driver_sql("SELECT inet_server_port()").scalar() == port
+        eng.dispose()
 
 
 def test_exec_driver_sql_uses_pyformat(engine: sa.Engine) -> None:

@@ -381,6 +381,8 @@ class PGDialect_pgwire(PGDialect):
         elif "port" in opts:
             opts["port"] = int(opts["port"])
         for key, value in url.query.items():
+            if multihosts and key in ("host", "port"):
+                continue  # read above, in either multi-host form
             if isinstance(value, tuple):
                 raise sa_exc.ArgumentError(f"the URL gives {key!r} more than once")
             if key == "dbname":
