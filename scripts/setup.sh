@@ -147,7 +147,10 @@ if [[ "${PGWIRE_FORCE_INSTALL:-0}" != 1 && "$want" == "$have" ]] \
     say "python package: up to date ($PYTHON)"
 else
     say "python package: pip install -e '.[test]' ($PYTHON)"
-    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check -e '.[test]' </dev/null
+    # editable_mode=compat installs a path entry (.pth), which mypy and other
+    # type checkers follow; setuptools' default import hook is invisible to them.
+    PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check \
+        --config-settings editable_mode=compat -e '.[test]' </dev/null
     mkdir -p "$stamp_dir"
     echo "$want" > "$stamp"
 fi
@@ -167,6 +170,20 @@ else
     "$PYTHON" -W ignore setup.py -q build_ext --inplace </dev/null
     say "compiled modules: $("$PYTHON" -W ignore -c \
         "import pgwire._build as b; print(b.build_info()['reason'])" 2>&1 | tail -n 1)"
+fi
+
+# ---------------------------------------------------------------- SQLAlchemy 2.0
+# The test suite installs the newest SQLAlchemy; the dialect's compliance run
+# is repeated on the 2.0 series, kept apart in .cache/sqlalchemy-2.0 (used
+# through PYTHONPATH by scripts/test.sh).
+sa20="$repo/.cache/sqlalchemy-2.0"
+if [[ -f "$sa20/sqlalchemy/__init__.py" ]]; then
+    say "SQLAlchemy 2.0 for the compliance run: $sa20"
+elif PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check \
+        --no-deps --target "$sa20" 'SQLAlchemy>=2.0.30,<2.1' </dev/null; then
+    say "SQLAlchemy 2.0 for the compliance run: installed into $sa20"
+else
+    say "SQLAlchemy 2.0 could not be installed: its compliance run is skipped" >&2
 fi
 
 # ---------------------------------------------------------------- other PostgreSQL versions

@@ -54,7 +54,8 @@ def main(argv: list[str]) -> int:
             status = subprocess.call(
                 [sys.executable, "-m", "pytest", "--dburi", url, *args],
                 cwd=ROOT / "tests_sqlalchemy",
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
             )
             if status != 0:
                 failed.append(f"{DIALECTS[name]} (exit {status})")

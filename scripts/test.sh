@@ -9,12 +9,12 @@
 # on pure Python; under CI that run fails (tests/test_build.py).
 #
 # PGWIRE_TEST_BUILDS=compiled or =pure runs one build only (default: both).
-# PGWIRE_SKIP_LINT=1 skips the linters.
+# PGWIRE_SKIP_LINT=1 skips the linters and the documentation build.
 #
 # After each build's pytest run, SQLAlchemy's dialect compliance suite runs
 # against postgresql+pgwire and postgresql+pgwire_async
-# (scripts/sqlalchemy_suite.py, about a minute per build), unless
-# PGWIRE_SKIP_SQLALCHEMY=1.
+# (scripts/sqlalchemy_suite.py, about a minute per build; on the compiled
+# build once more with SQLAlchemy 2.0), unless PGWIRE_SKIP_SQLALCHEMY=1.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -77,6 +77,19 @@ for build in "${builds[@]}"; do
         while read -r line; do
             summaries+=("$build build, SQLAlchemy suite: $line")
         done < <(grep -E '^[0-9]+ (passed|failed)' "$salog" | sed -E 's/ in [0-9.]+s.*//' || true)
+        # Once more on SQLAlchemy 2.0 (setup.sh keeps it in .cache/sqlalchemy-2.0).
+        sa20=.cache/sqlalchemy-2.0
+        if [[ "$build" != pure && -f "$sa20/sqlalchemy/__init__.py" ]]; then
+            echo "== SQLAlchemy's dialect compliance suite on SQLAlchemy 2.0: $build build"
+            set +e
+            PYTHONPATH="$(pwd)/$sa20" "$PYTHON" scripts/sqlalchemy_suite.py -q 2>&1 | tee "$salog"
+            sa_status=${PIPESTATUS[0]}
+            set -e
+            ((sa_status == 0)) || failed+=("SQLAlchemy 2.0 suite on the $build build (exit $sa_status)")
+            while read -r line; do
+                summaries+=("$build build, SQLAlchemy 2.0 suite: $line")
+            done < <(grep -E '^[0-9]+ (passed|failed)' "$salog" | sed -E 's/ in [0-9.]+s.*//' || true)
+        fi
     fi
 done
 
@@ -85,6 +98,8 @@ if [[ "${PGWIRE_SKIP_LINT:-0}" != 1 ]]; then
     "$PYTHON" -m ruff check pgwire tests tests_sqlalchemy scripts bench || failed+=(ruff)
     echo "== mypy"
     "$PYTHON" -m mypy || failed+=(mypy)
+    echo "== documentation (scripts/docs.sh: Sphinx, warnings as errors)"
+    ./scripts/docs.sh || failed+=(docs)
 fi
 
 if ((${#failed[@]})); then

@@ -5,6 +5,7 @@ lack; this class opens those PostgreSQL has (the answers SQLAlchemy's own
 requirements give for PostgreSQL) and, where a test stays closed, says why.
 """
 
+import sqlalchemy
 from sqlalchemy.testing import exclusions
 from sqlalchemy.testing.requirements import SuiteRequirements
 
@@ -112,7 +113,6 @@ for _name, _prop in _on(
     "fetch_no_order_by",
     "fetch_offset_with_options",
     "fetch_expression",
-    "reflect_table_options",
     "materialized_views",
     "supports_bitwise_or",
     "supports_bitwise_and",
@@ -184,6 +184,15 @@ class Requirements(_Open):
     def nvarchar_types(self):
         """PostgreSQL has no NVARCHAR type."""
         return closed()
+
+    @property
+    def reflect_table_options(self):
+        """SQLAlchemy's PostgreSQL dialect reflects table options from 2.1 on."""
+        return exclusions.only_if(
+            lambda config: tuple(int(part) for part in sqlalchemy.__version__.split(".")[:2])
+            >= (2, 1),
+            "table options are reflected by SQLAlchemy 2.1 and later",
+        )
 
     # -- generated columns: VIRTUAL ones exist from PostgreSQL 18 ---------------
 

@@ -74,9 +74,17 @@ class PendingResult(Generic[T]):
         self._value: Any = None
 
     def done(self) -> bool:
+        """Has the statement's outcome arrived (the pipeline synced)?"""
         return self._done
 
     def result(self) -> T:
+        """The statement's value.
+
+        :raises pgwire.InterfaceError: the pipeline has not synced yet.
+        :raises Exception: the statement's own error (a
+            :class:`~pgwire.PostgresError`, or
+            :class:`~pgwire.PipelineAbortedError` after an earlier failure).
+        """
         if not self._done:
             raise InterfaceError("the pipeline has not synced yet: call sync() or leave the block")
         if not self._ok:
@@ -84,15 +92,21 @@ class PendingResult(Generic[T]):
         return self._value  # type: ignore[no-any-return]
 
     def exception(self) -> BaseException | None:
+        """The statement's error, or None when it succeeded.
+
+        :raises pgwire.InterfaceError: the pipeline has not synced yet.
+        """
         if not self._done:
             raise InterfaceError("the pipeline has not synced yet: call sync() or leave the block")
         return None if self._ok else self._value
 
     def set_result(self, value: T) -> None:
+        """Settle with ``value`` (for the pipeline; ignored once settled)."""
         if not self._done:
             self._done, self._ok, self._value = True, True, value
 
     def set_exception(self, exc: BaseException) -> None:
+        """Settle with the error ``exc`` (for the pipeline; ignored once settled)."""
         if not self._done:
             self._done, self._ok, self._value = True, False, exc
 

@@ -53,11 +53,15 @@ class Result:
 
     @classmethod
     def of(cls, result: StatementResult, record_class: type[Record] | None = None) -> Result:
+        """The :class:`Result` of a statement's raw outcome, its rows recast
+        to ``record_class`` when one is given."""
         columns = tuple(result.columns) if result.columns is not None else None
         return cls(result.status or "", columns, rows_of(result, record_class))
 
     @property
     def rowcount(self) -> int | None:
+        """The row count at the end of the status (``INSERT 0 5`` -> 5), or
+        None when it has none (``CREATE TABLE``)."""
         last = self.status.rpartition(" ")[2]
         return int(last) if last.isdigit() else None
 

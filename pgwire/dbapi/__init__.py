@@ -492,14 +492,17 @@ class Xid(tuple):  # type: ignore[type-arg]
 
     @property
     def format_id(self) -> int | None:
+        """The format id (None for an id not written by pgwire)."""
         return self[0]  # type: ignore[no-any-return]
 
     @property
     def gtrid(self) -> str:
+        """The global transaction id."""
         return self[1]  # type: ignore[no-any-return]
 
     @property
     def bqual(self) -> str | None:
+        """The branch qualifier (None for an id not written by pgwire)."""
         return self[2]  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
@@ -1241,14 +1244,17 @@ class ServerCursor(Cursor):
 
     @property
     def description(self) -> tuple[Column, ...] | None:
+        """One :class:`Column` per result column, known from ``execute()`` on."""
         return self._columns
 
     @property
     def rownumber(self) -> int | None:
+        """How many rows have been fetched from the portal; None before execute()."""
         return None if self._portal is None else self._rowcount
 
     @property
     def statusmessage(self) -> str | None:
+        """Always None: the command tag arrives only when the portal is read to its end."""
         return None
 
     def _close_portal(self) -> None:
@@ -1285,13 +1291,16 @@ class ServerCursor(Cursor):
 
     def executemany(self, operation: str,
                     seq_of_parameters: Iterable[Sequence[Any] | Mapping[str, Any]]) -> None:
+        """Not available: raises NotSupportedError (use an unnamed cursor)."""
         raise NotSupportedError("executemany() is not available on a server-side cursor")
 
     def callproc(self, procname: str,
                  parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
+        """Not available: raises NotSupportedError (use an unnamed cursor)."""
         raise NotSupportedError("callproc() is not available on a server-side cursor")
 
     def nextset(self) -> bool | None:
+        """Not available: raises NotSupportedError (a portal holds one result set)."""
         raise NotSupportedError("a server-side cursor has one result set")
 
     def _batch(self) -> int:
@@ -1313,10 +1322,12 @@ class ServerCursor(Cursor):
         return rows
 
     def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row (one round trip unless buffered), or None at the end."""
         rows = self._fetch(1)
         return rows[0] if rows else None
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        """Up to ``size`` (default ``arraysize``) more rows, in one round trip."""
         if size is None:
             size = self.arraysize
         if size < 0:
@@ -1324,6 +1335,7 @@ class ServerCursor(Cursor):
         return self._fetch(size)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
+        """All the remaining rows, read ``itersize`` per round trip."""
         rows: list[tuple[Any, ...]] = []
         batch = self._batch()
         while True:
@@ -1341,6 +1353,7 @@ class ServerCursor(Cursor):
                 return
 
     def scroll(self, value: int, mode: str = "relative") -> None:
+        """Not available: raises NotSupportedError (portals are read forward only)."""
         raise NotSupportedError("a server-side cursor reads forward only")
 
     def close(self) -> None:

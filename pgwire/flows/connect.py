@@ -125,7 +125,7 @@ def connect_flow(
             for endpoint in endpoints:
                 attempts += 1
                 label = _attempt_label(host, endpoint)
-                log.debug("connecting to %s", label)
+                log.debug("connecting to server %s", label)
                 try:
                     session = yield from _connect_endpoint(params, host, endpoint, new_session)
                 except _TryNext as exc:

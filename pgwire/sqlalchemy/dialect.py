@@ -48,6 +48,8 @@ from sqlalchemy.dialects.postgresql.base import (
     PGExecutionContext,
     PGIdentifierPreparer,
 )
+from sqlalchemy.dialects.postgresql.json import JSON as PG_JSON
+from sqlalchemy.dialects.postgresql.json import JSONB as PG_JSONB
 from sqlalchemy.dialects.postgresql.json import JSONPathType
 from sqlalchemy.dialects.postgresql.named_types import ENUM
 from sqlalchemy.dialects.postgresql.types import CITEXT
@@ -147,14 +149,19 @@ class _REGCONFIG(REGCONFIG):
     render_bind_cast = True
 
 
-class _NumericCommon(sqltypes.NumericCommon):  # type: ignore[type-arg]
+class _NumericConversions:
+    """Bind and result processing shared by numeric and float columns.
+
+    A mixin rather than SQLAlchemy 2.1's NumericCommon, which 2.0 lacks.
+    """
+
     render_bind_cast = True
 
-    def bind_processor(self, dialect: Any) -> None:
-        # pgwire encodes int, float and Decimal for numeric and float columns.
+    def bind_processor(self, dialect: Any) -> Any:
+        # pgwire encodes int, float and Decimal for numeric columns.
         return None
 
-    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+    def result_processor(self: Any, dialect: Any, coltype: Any) -> Any:
         # pgwire returns Decimal for numeric, float for float4/float8 and int
         # for integers; convert where the SQLAlchemy type asks for the other.
         if self.asdecimal:
@@ -171,12 +178,12 @@ class _NumericCommon(sqltypes.NumericCommon):  # type: ignore[type-arg]
 _FLOAT_OIDS = frozenset((700, 701))
 
 
-class _Numeric(_NumericCommon, sqltypes.Numeric):  # type: ignore[type-arg]
+class _Numeric(_NumericConversions, sqltypes.Numeric):  # type: ignore[type-arg]
     pass
 
 
-class _Float(_NumericCommon, sqltypes.Float):  # type: ignore[type-arg]
-    def bind_processor(self, dialect: Any) -> Callable[[Any], Any]:  # type: ignore[override]
+class _Float(_NumericConversions, sqltypes.Float):  # type: ignore[type-arg]
+    def bind_processor(self, dialect: Any) -> Callable[[Any], Any]:
         # A Decimal for a float column is SQLAlchemy's Float(asdecimal=True)
         # round trip; pgwire takes only int and float for float8.
         def to_float(value: Any) -> Any:
@@ -185,6 +192,17 @@ class _Float(_NumericCommon, sqltypes.Float):  # type: ignore[type-arg]
             return value
 
         return to_float
+
+
+class _JSON(PG_JSON):
+    def result_processor(self, dialect: Any, coltype: Any) -> None:
+        # pgwire decodes json itself (with json_deserializer when given).
+        return None
+
+
+class _JSONB(PG_JSONB):
+    def result_processor(self, dialect: Any, coltype: Any) -> None:
+        return None
 
 
 class _JSONIntIndexType(sqltypes.JSON.JSONIntIndexType):
@@ -338,6 +356,9 @@ class PGDialect_pgwire(PGDialect):
             sqltypes.LargeBinary: _LargeBinary,
             sqltypes.Enum: _Enum,
             sqltypes.ARRAY: _ARRAY,
+            sqltypes.JSON: _JSON,
+            PG_JSON: _JSON,
+            PG_JSONB: _JSONB,
             sqltypes.JSON.JSONPathType: _JSONPathType,
             sqltypes.JSON.JSONIntIndexType: _JSONIntIndexType,
             sqltypes.JSON.JSONStrIndexType: _JSONStrIndexType,
@@ -654,6 +675,13 @@ class PGDialectAsync_pgwire(PGDialect_pgwire):
     @classmethod
     def import_dbapi(cls) -> Any:
         return _AsyncDBAPI()
+
+    @classmethod
+    def get_pool_class(cls, url: URL) -> Any:
+        # SQLAlchemy 2.1 picks it for any async dialect; 2.0 asks the dialect.
+        from sqlalchemy.pool import AsyncAdaptedQueuePool
+
+        return AsyncAdaptedQueuePool
 
     def get_driver_connection(self, connection: Any) -> Any:
         return connection._connection

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+# A binary decoder: decoder(data) is the value of data; an encoder the reverse.
 Decoder = Callable[[bytes], Any]
 Encoder = Callable[[Any], bytes]
 TextParser = Callable[[str], Any]
@@ -78,6 +79,10 @@ class FunctionCodec(Codec):
         self.encoder = encoder
 
     def decode(self, data: bytes, pos: int, n: int) -> Any:
+        """``decoder`` called with the ``n`` bytes at ``pos`` of ``data``.
+
+        :raises NotImplementedError: the codec has no decoder.
+        """
         if self.decoder is None:
             raise NotImplementedError("no binary decoder was given")
         if pos == 0 and n == len(data):
@@ -85,6 +90,10 @@ class FunctionCodec(Codec):
         return self.decoder(data[pos : pos + n])
 
     def encode(self, value: Any) -> bytes:
+        """``encoder(value)``: the binary form of ``value``.
+
+        :raises NotImplementedError: the codec has no encoder.
+        """
         if self.encoder is None:
             raise NotImplementedError("no binary encoder was given")
         return self.encoder(value)

@@ -260,6 +260,7 @@ class Relation(PgoutputMessage):
 
     @property
     def column_names(self) -> tuple[str, ...]:
+        """The names of the columns, in order."""
         return tuple(column.name for column in self.columns)
 
     @property
@@ -707,6 +708,8 @@ class PgoutputDecoder:
 
     @property
     def registry(self) -> TypeRegistry:
+        """The registry column values are decoded with; setting another one
+        applies from the next row on."""
         return self._registry
 
     @registry.setter

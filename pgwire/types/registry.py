@@ -275,6 +275,9 @@ class TypeRegistry:
         return oid in self._names
 
     def type_schema(self, oid: int) -> str:
+        """The schema of type ``oid``: its :class:`TypeInfo`'s when
+        :meth:`add_types` described it (types looked up on the server), else
+        ``pg_catalog``."""
         return self._schemas.get(oid, "pg_catalog")
 
     def type_kind(self, oid: int) -> str:

@@ -58,30 +58,37 @@ class Range(Generic[_T]):
 
     @property
     def lower(self) -> _T | None:
+        """The lower bound (None when unbounded, or for the empty range)."""
         return self._lower
 
     @property
     def upper(self) -> _T | None:
+        """The upper bound (None when unbounded, or for the empty range)."""
         return self._upper
 
     @property
     def lower_inc(self) -> bool:
+        """Is the lower bound included (``[``)?  Never for an unbounded one."""
         return self._lower_inc
 
     @property
     def upper_inc(self) -> bool:
+        """Is the upper bound included (``]``)?  Never for an unbounded one."""
         return self._upper_inc
 
     @property
     def lower_inf(self) -> bool:
+        """Is the range unbounded below (and not empty)?"""
         return self._lower is None and not self._empty
 
     @property
     def upper_inf(self) -> bool:
+        """Is the range unbounded above (and not empty)?"""
         return self._upper is None and not self._empty
 
     @property
     def isempty(self) -> bool:
+        """Is this the empty range?"""
         return self._empty
 
     def _lower_within(self, other: Range[_T]) -> bool:
@@ -112,6 +119,7 @@ class Range(Generic[_T]):
         return self._lower_within(other) and self._upper_within(other)
 
     def issuperset(self, other: Range[_T]) -> bool:
+        """Is every value of ``other`` in this range?"""
         return other.issubset(self)
 
     def __bool__(self) -> bool:
@@ -276,10 +284,12 @@ class Point(tuple[float, float]):
 
     @property
     def x(self) -> float:
+        """The x coordinate."""
         return self[0]
 
     @property
     def y(self) -> float:
+        """The y coordinate."""
         return self[1]
 
     def __repr__(self) -> str:
@@ -306,10 +316,12 @@ class Box(tuple[Point, Point]):
 
     @property
     def high(self) -> Point:
+        """The first corner: the upper right one in a box from the server."""
         return self[0]
 
     @property
     def low(self) -> Point:
+        """The second corner: the lower left one in a box from the server."""
         return self[1]
 
     def __repr__(self) -> str:
@@ -329,14 +341,17 @@ class Line(tuple[float, float, float]):
 
     @property
     def A(self) -> float:
+        """The coefficient of x."""
         return self[0]
 
     @property
     def B(self) -> float:
+        """The coefficient of y."""
         return self[1]
 
     @property
     def C(self) -> float:
+        """The constant term."""
         return self[2]
 
     def __repr__(self) -> str:
@@ -356,10 +371,12 @@ class LineSegment(tuple[Point, Point]):
 
     @property
     def p1(self) -> Point:
+        """The first end point."""
         return self[0]
 
     @property
     def p2(self) -> Point:
+        """The second end point."""
         return self[1]
 
     def __repr__(self) -> str:
@@ -382,6 +399,7 @@ class Path:
 
     @property
     def is_closed(self) -> bool:
+        """Is the path closed (its last point joined to its first)?"""
         return self._is_closed
 
     def __eq__(self, other: object) -> bool:
@@ -447,10 +465,12 @@ class Circle(tuple[Point, float]):
 
     @property
     def center(self) -> Point:
+        """The center point."""
         return self[0]
 
     @property
     def radius(self) -> float:
+        """The radius."""
         return self[1]
 
     def __repr__(self) -> str:

@@ -56,6 +56,7 @@ class Cursor:
         return state.pop(n)
 
     async def fetchrow(self, *, timeout: float | None = None) -> Record | None:
+        """Return the next row, or None at the end."""
         rows = await self.fetch(1, timeout=timeout)
         return rows[0] if rows else None
 

@@ -110,6 +110,8 @@ class ReplicationStream:
 
     @property
     def messages_received(self) -> int:
+        """How many WAL data messages (XLogData) the stream has received;
+        keepalives are not counted."""
         return self._state.messages
 
     @property

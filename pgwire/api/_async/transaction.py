@@ -44,9 +44,20 @@ class Transaction(TransactionBase):
         self._ended(state)
 
     async def commit(self) -> None:
+        """End the block: COMMIT, or RELEASE SAVEPOINT when nested.
+
+        :raises pgwire.InterfaceError: the block is not started, or already
+            ended.
+        """
         await self._end("commit", TransactionState.COMMITTED)
 
     async def rollback(self) -> None:
+        """End the block undoing its work: ROLLBACK, or ROLLBACK TO SAVEPOINT
+        (then RELEASE SAVEPOINT) when nested.
+
+        :raises pgwire.InterfaceError: the block is not started, or already
+            ended.
+        """
         await self._end("rollback", TransactionState.ROLLEDBACK)
 
     async def __aenter__(self) -> Transaction:

@@ -118,21 +118,45 @@ class PreparedStatement(StatementInfo):
         return result
 
     def fetch(self, *args: Any, timeout: float | None = None) -> list[Record]:
+        """Run the statement with ``args`` and return all its rows.
+
+        Rows are of the ``record_class`` given to ``prepare()``, if any;
+        timeout and server errors as in :meth:`Connection.fetch`.
+
+        :param args: the values of ``$1``, ``$2``...
+        :raises pgwire.InterfaceError: the connection was released back to
+            its pool since the statement was prepared.
+        """
         result = self._execute(args, timeout)
         return rows_of(result, self._record_class)
 
     def fetchrow(self, *args: Any, timeout: float | None = None) -> Record | None:
+        """The first row of the statement run with ``args`` (None when there
+        is none); the server sends no more.  Arguments and errors as :meth:`fetch`."""
         result = self._execute(args, timeout, max_rows=1)
         rows = rows_of(result, self._record_class)
         return rows[0] if rows else None
 
     def fetchval(self, *args: Any, column: int | str = 0,
                        timeout: float | None = None) -> Any:
+        """One value of the first row: ``column`` by position or name (None
+        when there is no row).  Arguments and errors as :meth:`fetch`.
+
+        :raises IndexError: no column at that position.
+        :raises KeyError: no column of that name.
+        """
         row = self.fetchrow(*args, timeout=timeout)
         return None if row is None else row[column]
 
     def executemany(self, args: Iterable[Sequence[Any]], *,
                           timeout: float | None = None) -> None:
+        """Run the statement for each argument tuple, pipelined in one round
+        trip, as :meth:`Connection.executemany` does (outside a transaction,
+        all of them apply or none).
+
+        :raises pgwire.InterfaceError: the connection was released back to
+            its pool since the statement was prepared.
+        """
         self._runner.check_generation(self._generation)
         self._runner.run(
             self._session.executemany_flow(self._state.sql, args, state=self._state), timeout,
@@ -198,9 +222,13 @@ class Connection(ReplicationCommands):
     # -- server information ------------------------------------------------------
 
     def is_in_transaction(self) -> bool:
+        """Is a transaction open on the server (also a failed one, which
+        waits for ROLLBACK)?"""
         return self._runner.in_transaction()
 
     def get_server_pid(self) -> int:
+        """The process ID of the server backend (``pg_backend_pid()``); 0
+        when the server did not send it (some poolers)."""
         return self._runner.engine.backend_pid or 0
 
     def get_protocol_version(self) -> tuple[int, int]:
@@ -210,9 +238,13 @@ class Connection(ReplicationCommands):
         return version >> 16, version & 0xFFFF
 
     def get_server_version(self) -> ServerVersion:
+        """The server's version, parsed from its ``server_version`` setting as
+        asyncpg parses it: ``15.4`` is ``ServerVersion(15, 0, 4, 'final', 0)``."""
         return parse_server_version(self._runner.engine.parameters.get("server_version", ""))
 
     def get_settings(self) -> ConnectionSettings:
+        """The run-time parameters the server reported (``ParameterStatus``),
+        as attributes: ``conn.get_settings().server_encoding``."""
         return ConnectionSettings(self._runner.engine.parameters)
 
     def get_reset_query(self) -> str:
@@ -295,6 +327,9 @@ class Connection(ReplicationCommands):
                 raise
 
     def remove_listener(self, channel: str, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback`` on NOTIFY to ``channel`` (nothing if it
+        was not added); when the channel has no callback left, ``UNLISTEN``
+        is sent, unless the connection is closed."""
         statement = self._runner.listeners.unlisten(channel, callback)
         if statement is not None and not self.is_closed():
             self.execute(statement)
@@ -307,6 +342,7 @@ class Connection(ReplicationCommands):
         self._runner.listeners.add_log_listener(callback)
 
     def remove_log_listener(self, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback`` for server messages (nothing if it was not added)."""
         self._runner.listeners.remove_log_listener(callback)
 
     def add_termination_listener(self, callback: Callable[..., Any]) -> None:
@@ -314,6 +350,7 @@ class Connection(ReplicationCommands):
         self._runner.listeners.add_termination_listener(callback)
 
     def remove_termination_listener(self, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback`` at close (nothing if it was not added)."""
         self._runner.listeners.remove_termination_listener(callback)
 
     def add_query_logger(self, callback: Callable[..., Any]) -> None:
@@ -327,6 +364,7 @@ class Connection(ReplicationCommands):
         self._runner.query_loggers.append(callback)
 
     def remove_query_logger(self, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback`` after queries (nothing if it was not added)."""
         if callback in self._runner.query_loggers:
             self._runner.query_loggers.remove(callback)
 
@@ -547,6 +585,7 @@ class Connection(ReplicationCommands):
     # -- closing -------------------------------------------------------------
 
     def is_closed(self) -> bool:
+        """Is the connection closed, or being closed?"""
         return self._runner.is_closed()
 
     def close(self, *, timeout: float | None = None) -> None:

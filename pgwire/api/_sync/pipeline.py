@@ -70,16 +70,30 @@ class Pipeline:
 
     def fetch(self, query: str, *args: Any,
               record_class: type[Record] | None = None) -> Pending[list[Record]]:
+        """Queue a query; its pending result gives all its rows, as
+        :meth:`Connection.fetch` returns them, or raises the statement's
+        error (:class:`~pgwire.PipelineAbortedError` when an earlier
+        statement of the batch failed).
+
+        :raises pgwire.InterfaceError: outside the pipeline's block, or for
+            a COPY statement (see the module docstring).
+        """
         return self._add(query, fetch_item(args, record_class))
 
     def fetchrow(self, query: str, *args: Any,
                  record_class: type[Record] | None = None) -> Pending[Record | None]:
+        """Queue a query; its pending result gives its first row (None when
+        there is none).  Errors as :meth:`fetch`."""
         return self._add(query, fetchrow_item(args, record_class))
 
     def fetchval(self, query: str, *args: Any, column: int | str = 0) -> Pending[Any]:
+        """Queue a query; its pending result gives ``column`` (a position or a
+        name) of its first row, or None when there is no row.  Errors as :meth:`fetch`."""
         return self._add(query, fetchval_item(args, column))
 
     def executemany(self, query: str, args: Iterable[Sequence[Any]]) -> Pending[None]:
+        """Queue ``query`` once for each argument tuple; its pending result
+        gives None once all of them ran.  Errors as :meth:`fetch`."""
         return self._add(query, executemany_item(args))
 
     def sync(self) -> None:

@@ -303,6 +303,11 @@ class Pool:
         return self._acquire(check_timeout(timeout))
 
     def putconn(self, connection: Connection) -> None:
+        """Give back a connection from :meth:`getconn` (psycopg_pool's name
+        for :meth:`release`).
+
+        :raises pgwire.InterfaceError: the connection is not from this pool.
+        """
         self.release(connection)
 
     def _acquire(self, timeout: float | None) -> Connection:
@@ -727,6 +732,7 @@ class Pool:
     # -- information -----------------------------------------------------------
 
     def is_closing(self) -> bool:
+        """Is the pool closing or closed (:meth:`close`, :meth:`terminate`)?"""
         return self._state in (_CLOSING, _CLOSED)
 
     def get_size(self) -> int:
@@ -734,15 +740,19 @@ class Pool:
         return len(self._holders)
 
     def get_min_size(self) -> int:
+        """The number of connections the pool keeps open (``min_size``)."""
         return self._min_size
 
     def get_max_size(self) -> int:
+        """The most connections the pool opens at once (``max_size``)."""
         return self._max_size
 
     def get_idle_size(self) -> int:
+        """The number of open connections waiting in the pool, not lent out."""
         return len(self._idle)
 
     def get_stats(self) -> PoolStats:
+        """A :class:`~pgwire.PoolStats` snapshot: sizes now, counters since creation."""
         with self._mutex:
             return PoolStats(
                 size=len(self._holders), idle=len(self._idle), in_use=self._lent,
@@ -760,34 +770,53 @@ class Pool:
     # -- queries on a connection of the pool -------------------------------------
 
     def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        """Run :meth:`Connection.execute` on a connection acquired for the
+        call and released after it.
+
+        The wait for a connection has no time limit: ``timeout`` is the
+        query's.  The same goes for the other query methods of the pool.
+
+        :raises pgwire.InterfaceError: the pool is not open (not yet, or no
+            longer).
+        """
         with self.acquire() as connection:
             return connection.execute(query, *args, timeout=timeout)
 
     def executemany(self, command: str, args: Iterable[Sequence[Any]], *,
                           timeout: float | None = None) -> None:
+        """Run :meth:`Connection.executemany` on a connection acquired for the
+        call (see :meth:`execute`)."""
         with self.acquire() as connection:
             connection.executemany(command, args, timeout=timeout)
 
     def fetch(self, query: str, *args: Any, timeout: float | None = None,
                     record_class: type[Record] | None = None) -> list[Record]:
+        """Run :meth:`Connection.fetch` on a connection acquired for the
+        call (see :meth:`execute`)."""
         with self.acquire() as connection:
             return connection.fetch(query, *args, timeout=timeout,
                                           record_class=record_class)
 
     def fetchrow(self, query: str, *args: Any, timeout: float | None = None,
                        record_class: type[Record] | None = None) -> Record | None:
+        """Run :meth:`Connection.fetchrow` on a connection acquired for the
+        call (see :meth:`execute`)."""
         with self.acquire() as connection:
             return connection.fetchrow(query, *args, timeout=timeout,
                                              record_class=record_class)
 
     def fetchval(self, query: str, *args: Any, column: int | str = 0,
                        timeout: float | None = None) -> Any:
+        """Run :meth:`Connection.fetchval` on a connection acquired for the
+        call (see :meth:`execute`)."""
         with self.acquire() as connection:
             return connection.fetchval(query, *args, column=column, timeout=timeout)
 
     def fetchmany(self, query: str, args: Iterable[Sequence[Any]], *,
                         timeout: float | None = None,
                         record_class: type[Record] | None = None) -> list[Record]:
+        """Run :meth:`Connection.fetchmany` on a connection acquired for the
+        call (see :meth:`execute`)."""
         with self.acquire() as connection:
             return connection.fetchmany(query, args, timeout=timeout,
                                               record_class=record_class)
@@ -797,6 +826,8 @@ class Pool:
         columns: Sequence[str] | None = None, schema_name: str | None = None,
         timeout: float | None = None, where: str | None = None,
     ) -> str:
+        """Run :meth:`Connection.copy_records_to_table` on a connection
+        acquired for the call (see :meth:`execute`)."""
         with self.acquire() as connection:
             return connection.copy_records_to_table(
                 table_name, records=records, columns=columns, schema_name=schema_name,
@@ -806,6 +837,8 @@ class Pool:
                             columns: Sequence[str] | None = None,
                             schema_name: str | None = None, timeout: float | None = None,
                             where: str | None = None, **options: Any) -> str:
+        """Run :meth:`Connection.copy_to_table` on a connection acquired for the
+        call (see :meth:`execute`)."""
         with self.acquire() as connection:
             return connection.copy_to_table(
                 table_name, source=source, columns=columns, schema_name=schema_name,
@@ -815,6 +848,8 @@ class Pool:
                               columns: Sequence[str] | None = None,
                               schema_name: str | None = None, timeout: float | None = None,
                               **options: Any) -> str:
+        """Run :meth:`Connection.copy_from_table` on a connection acquired for the
+        call (see :meth:`execute`)."""
         with self.acquire() as connection:
             return connection.copy_from_table(
                 table_name, output=output, columns=columns, schema_name=schema_name,
@@ -822,6 +857,8 @@ class Pool:
 
     def copy_from_query(self, query: str, *args: Any, output: Any,
                               timeout: float | None = None, **options: Any) -> str:
+        """Run :meth:`Connection.copy_from_query` on a connection acquired for the
+        call (see :meth:`execute`)."""
         with self.acquire() as connection:
             return connection.copy_from_query(query, *args, output=output,
                                                     timeout=timeout, **options)

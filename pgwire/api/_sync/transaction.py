@@ -45,9 +45,20 @@ class Transaction(TransactionBase):
         self._ended(state)
 
     def commit(self) -> None:
+        """End the block: COMMIT, or RELEASE SAVEPOINT when nested.
+
+        :raises pgwire.InterfaceError: the block is not started, or already
+            ended.
+        """
         self._end("commit", TransactionState.COMMITTED)
 
     def rollback(self) -> None:
+        """End the block undoing its work: ROLLBACK, or ROLLBACK TO SAVEPOINT
+        (then RELEASE SAVEPOINT) when nested.
+
+        :raises pgwire.InterfaceError: the block is not started, or already
+            ended.
+        """
         self._end("rollback", TransactionState.ROLLEDBACK)
 
     def __enter__(self) -> Transaction:
