@@ -793,3 +793,21 @@ async def test_records_columns_given_as_str_is_rejected(api: Any, conn: Any,
     with pytest.raises(pgwire.InterfaceError):
         await conn.copy_records_to_table(table, records=[(1, 2)],
                                          columns="ab")
+
+
+async def test_copy_to_stdout_through_a_query_is_refused(conn: Any) -> None:
+    # Its rows arrive as COPY data, which a query cannot return: an error
+    # that names the right method, not an empty result; the connection
+    # stays in step (the COPY runs to its end).
+    for call in (lambda: conn.fetch("COPY (SELECT g FROM generate_series(1, 50000) g) TO STDOUT"),
+                 lambda: conn.execute("COPY (SELECT 1) TO STDOUT"),
+                 lambda: conn.fetchval("COPY (SELECT 1) TO STDOUT (FORMAT binary)"),
+                 lambda: conn.execute("SELECT 1; COPY (SELECT 1) TO STDOUT; SELECT 2")):
+        with pytest.raises(pgwire.InterfaceError, match="copy_from_query"):
+            await call()
+        assert await conn.fetchval("SELECT 41 + 1") == 42
+        assert not conn.is_in_transaction()
+    async with conn.transaction():
+        with pytest.raises(pgwire.InterfaceError, match="copy_from_query"):
+            await conn.fetch("COPY (SELECT 1) TO STDOUT")
+        assert await conn.fetchval("SELECT 7") == 7  # the transaction was not failed

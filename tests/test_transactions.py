@@ -378,3 +378,46 @@ async def test_transactions_without_statement_cache(make_conn: Any, table: str) 
     async with conn.transaction():
         await conn.execute(f"INSERT INTO {table} VALUES ($1)", 3)
     assert await _values(conn, table) == [3]
+
+
+async def test_commit_of_a_failed_transaction_raises(conn: Any, make_conn: Any,
+                                                     table: str) -> None:
+    # The server answers COMMIT of a failed transaction with ROLLBACK and no
+    # error; a caught error inside the block must not lose the work silently.
+    other = await make_conn()
+    with pytest.raises(pgwire.InFailedSQLTransactionError, match="nothing was committed"):
+        async with conn.transaction() as tx:
+            await conn.execute(f"INSERT INTO {table} VALUES (1)")
+            with pytest.raises(pgwire.UniqueViolationError):
+                await conn.execute(f"INSERT INTO {table} VALUES (1)")
+    assert "state=rolled back" in repr(tx)
+    assert not conn.is_in_transaction()
+    assert await _values(other, table) == []
+    # The same through an explicit commit(), and the connection goes on.
+    tx = conn.transaction()
+    await tx.start()
+    with pytest.raises(pgwire.DivisionByZeroError):
+        await conn.execute("SELECT 1 / 0")
+    with pytest.raises(pgwire.InFailedSQLTransactionError):
+        await tx.commit()
+    async with conn.transaction():
+        await conn.execute(f"INSERT INTO {table} VALUES (2)")
+    assert await _values(other, table) == [2]
+
+
+async def test_savepoint_recovers_a_caught_error(conn: Any, table: str) -> None:
+    async with conn.transaction():
+        await conn.execute(f"INSERT INTO {table} VALUES (1)")
+        with pytest.raises(pgwire.UniqueViolationError):
+            async with conn.transaction():
+                await conn.execute(f"INSERT INTO {table} VALUES (1)")
+        await conn.execute(f"INSERT INTO {table} VALUES (2)")
+    assert await _values(conn, table) == [1, 2]
+
+
+async def test_nested_isolation_mismatch_names_both_levels(conn: Any) -> None:
+    async with conn.transaction(isolation="repeatable_read"):
+        with pytest.raises(pgwire.InterfaceError,
+                           match="current 'serializable' != outer 'repeatable_read'"):
+            async with conn.transaction(isolation="serializable"):
+                pass

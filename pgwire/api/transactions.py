@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from ..exceptions import InterfaceError
+from ..exceptions import InFailedSQLTransactionError, InterfaceError
 
 ISOLATION_LEVELS = {
     "read_committed": "READ COMMITTED",
@@ -90,7 +90,7 @@ class TransactionBase:
         if self._isolation is not None and self._isolation != top._isolation:
             raise InterfaceError(
                 f"nested transaction has a different isolation level: "
-                f"current {top._isolation!r} != outer {self._isolation!r}"
+                f"current {self._isolation!r} != outer {top._isolation!r}"
             )
         if (self._readonly or self._deferrable) and (
             self._readonly != top._readonly or self._deferrable != top._deferrable
@@ -115,6 +115,22 @@ class TransactionBase:
             return [f"ROLLBACK TO SAVEPOINT {self._savepoint}",
                     f"RELEASE SAVEPOINT {self._savepoint}"]
         return ["ROLLBACK"]
+
+    def _check_end(self, action: str, status: str | None,
+                   state: TransactionState) -> TransactionState:
+        """The block's final state; raise if a COMMIT was turned into a ROLLBACK.
+
+        The server answers COMMIT of a failed transaction with the ROLLBACK
+        command tag and no error (PostgreSQL docs, COMMIT): a caught error
+        inside the block would otherwise lose the work without a word.
+        """
+        if action == "commit" and not self._nested and status == "ROLLBACK":
+            self._ended(TransactionState.ROLLEDBACK)
+            raise InFailedSQLTransactionError(
+                "the transaction had failed (an error inside the block was caught) and the "
+                "server rolled it back at COMMIT: nothing was committed"
+            )
+        return state
 
     def _ended(self, state: TransactionState) -> None:
         self._state = state

@@ -60,6 +60,10 @@ _COPY_DATA = wire.COPY_DATA
 _COPY_DONE = wire.COPY_DONE
 _COPY_IN_RESPONSE = wire.COPY_IN_RESPONSE
 _COPY_OUT_RESPONSE = wire.COPY_OUT_RESPONSE
+_COPY_OUT_REFUSED = (
+    "COPY ... TO STDOUT sends its rows as COPY data, which a query cannot return: "
+    "use copy_from_query() or copy_from_table()"
+)
 _EMPTY_QUERY_RESPONSE = wire.EMPTY_QUERY_RESPONSE
 _ERROR_RESPONSE = wire.ERROR_RESPONSE
 _NEGOTIATE_PROTOCOL_VERSION = wire.NEGOTIATE_PROTOCOL_VERSION
@@ -446,8 +450,13 @@ class SimpleQuery(Operation):
             # error and keeps the connection in step.
             engine.queue(wire.copy_fail("COPY FROM STDIN is not supported by execute()"))
             return False
-        if kind == _COPY_OUT_RESPONSE or kind == _COPY_DATA or kind == _COPY_DONE:
-            return False  # COPY TO STDOUT output is discarded by a query
+        if kind == _COPY_OUT_RESPONSE:
+            # The rows cannot be returned as a result: say so rather than
+            # return nothing (the COPY still runs to its end, in step).
+            self.set_error(InterfaceError(_COPY_OUT_REFUSED))
+            return False
+        if kind == _COPY_DATA or kind == _COPY_DONE:
+            return False  # the refused COPY TO STDOUT's output, dropped
         if kind == _COPY_BOTH_RESPONSE:
             # START_REPLICATION on a replication connection: end the stream
             # at once (CopyDone), keeping the connection in step.
@@ -639,7 +648,10 @@ class Extended(Operation):
                 + wire.SYNC
             )
             return False
-        if kind == _COPY_OUT_RESPONSE or kind == _COPY_DATA or kind == _COPY_DONE:
+        if kind == _COPY_OUT_RESPONSE:
+            self.set_error(InterfaceError(_COPY_OUT_REFUSED))
+            return False
+        if kind == _COPY_DATA or kind == _COPY_DONE:
             return False
         raise ProtocolError(f"unexpected message {chr(kind)!r} in extended query")
 

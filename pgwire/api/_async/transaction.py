@@ -23,10 +23,11 @@ class Transaction(TransactionBase):
 
     _connection: Runner
 
-    async def _execute(self, statement: str) -> None:
+    async def _execute(self, statement: str) -> str | None:
         runner = self._connection
         runner.check_generation(self._generation)
-        await runner.run(runner.session.simple_query_flow(statement))
+        done = await runner.run(runner.session.simple_query_flow(statement))
+        return done.results[-1].status if done.results else None
 
     async def start(self) -> None:
         """Enter the block: BEGIN, or SAVEPOINT when nested."""
@@ -35,17 +36,21 @@ class Transaction(TransactionBase):
 
     async def _end(self, action: str, state: TransactionState) -> None:
         statements = self._end_statements(action)
+        status = None
         try:
             for statement in statements:
-                await self._execute(statement)
+                status = await self._execute(statement)
         except BaseException:
             self._ended(TransactionState.FAILED)
             raise
-        self._ended(state)
+        self._ended(self._check_end(action, status, state))
 
     async def commit(self) -> None:
         """End the block: COMMIT, or RELEASE SAVEPOINT when nested.
 
+        :raises pgwire.InFailedSQLTransactionError: an error inside the
+            block (caught there) had failed the transaction, so the server
+            rolled it back instead: nothing was committed.
         :raises pgwire.InterfaceError: the block is not started, or already
             ended.
         """

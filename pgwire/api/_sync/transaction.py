@@ -24,10 +24,11 @@ class Transaction(TransactionBase):
 
     _connection: Runner
 
-    def _execute(self, statement: str) -> None:
+    def _execute(self, statement: str) -> str | None:
         runner = self._connection
         runner.check_generation(self._generation)
-        runner.run(runner.session.simple_query_flow(statement))
+        done = runner.run(runner.session.simple_query_flow(statement))
+        return done.results[-1].status if done.results else None
 
     def start(self) -> None:
         """Enter the block: BEGIN, or SAVEPOINT when nested."""
@@ -36,17 +37,21 @@ class Transaction(TransactionBase):
 
     def _end(self, action: str, state: TransactionState) -> None:
         statements = self._end_statements(action)
+        status = None
         try:
             for statement in statements:
-                self._execute(statement)
+                status = self._execute(statement)
         except BaseException:
             self._ended(TransactionState.FAILED)
             raise
-        self._ended(state)
+        self._ended(self._check_end(action, status, state))
 
     def commit(self) -> None:
         """End the block: COMMIT, or RELEASE SAVEPOINT when nested.
 
+        :raises pgwire.InFailedSQLTransactionError: an error inside the
+            block (caught there) had failed the transaction, so the server
+            rolled it back instead: nothing was committed.
         :raises pgwire.InterfaceError: the block is not started, or already
             ended.
         """
