@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -1436,3 +1437,25 @@ def test_ping_and_terminate(conn: dbapi.Connection, observer: dbapi.Connection) 
         time.sleep(0.05)
     assert conn.closed
     conn.terminate()  # on a closed connection: nothing to do
+
+
+def test_driver_failures_are_pep249_errors(cluster: TemporaryCluster) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    with pytest.raises(dbapi.OperationalError, match="connection failed") as refused:
+        dbapi.connect(host="127.0.0.1", port=dead, user="postgres", ssl="disable",
+                      connect_timeout=10)
+    assert isinstance(refused.value.__cause__, OSError)
+    with pytest.raises(dbapi.OperationalError):
+        dbapi.connect(host="no-such-host.invalid", user="postgres", connect_timeout=10)
+    conn = _connect(cluster, command_timeout=0.5)
+    try:
+        with pytest.raises(dbapi.TimeoutExpiredError) as timed_out:
+            conn.cursor().execute("SELECT pg_sleep(30)")
+        assert isinstance(timed_out.value, TimeoutError)
+        assert isinstance(timed_out.value, dbapi.OperationalError)
+        conn.rollback()
+        assert conn.cursor().execute("SELECT 1").fetchone() == (1,)
+    finally:
+        conn.close()

@@ -81,7 +81,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import quote, unquote
 
 from .. import sync
@@ -130,6 +130,7 @@ __all__ = [
     "ServerCursor",
     "Time",
     "TimeFromTicks",
+    "TimeoutExpiredError",
     "Timestamp",
     "TimestampFromTicks",
     "Warning",
@@ -545,6 +546,40 @@ def _escape_literal(text: str) -> str:
 # Connection
 
 
+class TimeoutExpiredError(OperationalError, TimeoutError):
+    """A ``timeout`` or ``command_timeout`` expired (the statement was cancelled).
+
+    Both a PEP 249 ``OperationalError`` and the built-in ``TimeoutError``
+    that pgwire's other APIs raise.
+    """
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _pep249_errors(method: _F) -> _F:
+    """Make what the blocking API raises besides pgwire's errors PEP 249 errors.
+
+    PEP 249 wants every error of the module under ``Error``: a timeout
+    becomes :class:`TimeoutExpiredError`, a network failure (``OSError``:
+    refused, unreachable, name not found) an ``OperationalError``; the
+    original is the ``__cause__``.
+    """
+
+    @functools.wraps(method)
+    def translated(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except Error:
+            raise
+        except TimeoutError as exc:  # before OSError, of which it is one
+            raise TimeoutExpiredError(str(exc) or "the operation timed out") from exc
+        except OSError as exc:
+            raise OperationalError(f"connection failed: {exc}") from exc
+
+    return translated  # type: ignore[return-value]
+
+
 class Connection:
     """A PEP 249 connection over a :class:`pgwire.sync.Connection`."""
 
@@ -717,6 +752,7 @@ class Connection:
             return Cursor(self, support)
         return ServerCursor(self, support, name)
 
+    @_pep249_errors
     def ping(self) -> None:
         """Check the connection with an empty query (one round trip).
 
@@ -727,6 +763,7 @@ class Connection:
             self._check_open()
             self._conn.execute("")
 
+    @_pep249_errors
     def commit(self) -> None:
         """Commit the open transaction, if any.
 
@@ -747,6 +784,7 @@ class Connection:
                     "the transaction had failed and was rolled back: nothing was committed"
                 )
 
+    @_pep249_errors
     def rollback(self) -> None:
         """Roll back the open transaction, if any."""
         with self._lock:
@@ -823,6 +861,7 @@ class Connection:
             )
         return xid
 
+    @_pep249_errors
     def tpc_begin(self, xid: Xid | str) -> None:
         """Begin a two-phase transaction with id ``xid``.
 
@@ -849,6 +888,7 @@ class Connection:
             self._tpc = xid
             self._tpc_prepared = False
 
+    @_pep249_errors
     def tpc_prepare(self) -> None:
         """First phase: PREPARE TRANSACTION, which detaches it from this session."""
         with self._lock:
@@ -878,6 +918,7 @@ class Connection:
         """Roll back this two-phase transaction, or the prepared ``xid`` (recovery)."""
         self._tpc_end("ROLLBACK", xid)
 
+    @_pep249_errors
     def _tpc_end(self, action: str, xid: Xid | None) -> None:
         method = f"tpc_{action.lower()}"
         with self._lock:
@@ -903,6 +944,7 @@ class Connection:
                 self._tpc = None
                 self._tpc_prepared = False
 
+    @_pep249_errors
     def tpc_recover(self) -> list[Xid]:
         """The prepared transactions of this database, waiting for tpc_commit/tpc_rollback."""
         with self._lock:
@@ -1021,6 +1063,7 @@ class Cursor:
             rowcount = -1 if self._current is None else self._current.rowcount
         self._rowcount = rowcount
 
+    @_pep249_errors
     def execute(self, operation: str,
                 parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Cursor:
         """Run ``operation``; ``%s`` / ``%(name)s`` take their values from ``parameters``.
@@ -1053,6 +1096,7 @@ class Cursor:
         self._show([_result_set(result) for result in results])
         return self
 
+    @_pep249_errors
     def executemany(self, operation: str,
                     seq_of_parameters: Iterable[Sequence[Any] | Mapping[str, Any]]) -> None:
         """Run ``operation`` once per parameter set, pipelined in one round trip.
@@ -1082,6 +1126,7 @@ class Cursor:
             total += count
         self._show([], total)
 
+    @_pep249_errors
     def callproc(self, procname: str,
                  parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """Call the function ``procname`` (``SELECT * FROM procname(...)``).
@@ -1264,6 +1309,7 @@ class ServerCursor(Cursor):
                 and self._support.conn.is_in_transaction():
             portal.close()
 
+    @_pep249_errors
     def execute(self, operation: str,
                 parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Cursor:
         """Bind ``operation`` to a portal on the server; fetch its rows afterwards."""
@@ -1289,11 +1335,13 @@ class ServerCursor(Cursor):
             self._rowcount = 0
         return self
 
+    @_pep249_errors
     def executemany(self, operation: str,
                     seq_of_parameters: Iterable[Sequence[Any] | Mapping[str, Any]]) -> None:
         """Not available: raises NotSupportedError (use an unnamed cursor)."""
         raise NotSupportedError("executemany() is not available on a server-side cursor")
 
+    @_pep249_errors
     def callproc(self, procname: str,
                  parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Any:
         """Not available: raises NotSupportedError (use an unnamed cursor)."""
@@ -1309,6 +1357,7 @@ class ServerCursor(Cursor):
             raise ProgrammingError(f"itersize must be a positive integer, got {size!r}")
         return size
 
+    @_pep249_errors
     def _fetch(self, count: int) -> list[tuple[Any, ...]]:
         self._check_open()
         portal = self._portal
@@ -1377,4 +1426,4 @@ def connect(dsn: str | None = None, *, autocommit: bool = False, **kwargs: Any) 
     conninfo string or URI, ``host``, ``port``, ``user``, ``password``,
     ``database``, ``ssl``...) plus ``autocommit``.
     """
-    return Connection(sync.connect(dsn, **kwargs), autocommit=autocommit)
+    return Connection(_pep249_errors(sync.connect)(dsn, **kwargs), autocommit=autocommit)
