@@ -89,11 +89,14 @@ async def test_query_loggers(conn: Any, api: Any) -> None:
     stmt = await conn.prepare("SELECT $1::text")
     await stmt.fetchval("x")
     await conn.executemany("SELECT $1::int", [(1,), (2,)])
+    await conn.query_script("SELECT 1; SELECT 2")
+    await conn.query_many("SELECT $1::int", [(3,)])
     if api.name == "async":
         await asyncio.sleep(0.05)  # loggers run soon after, as asyncpg's do
     queries = [(r.query, r.args) for r in logged]
     assert queries == [("SELECT 1", ()), ("SELECT $1::int", (5,)), ("SELECT 1 / $1::int", (0,)),
-                       ("SELECT $1::text", ("x",)), ("SELECT $1::int", [(1,), (2,)])]
+                       ("SELECT $1::text", ("x",)), ("SELECT $1::int", [(1,), (2,)]),
+                       ("SELECT 1; SELECT 2", ()), ("SELECT $1::int", [(3,)])]
     assert isinstance(logged[2].exception, pgwire.DivisionByZeroError)
     assert logged[1].exception is None and logged[1].elapsed >= 0
     assert logged[0].conn_addr is not None

@@ -585,3 +585,17 @@ async def test_lock_timeout(conn: Any, make_conn: Any, table: str) -> None:
     finally:
         await other.execute("ROLLBACK")
         await conn.execute("RESET lock_timeout")
+
+
+async def test_server_errors_carry_the_query(conn: Any) -> None:
+    query = "SELECT 1 / $1::int"
+    with pytest.raises(pgwire.DivisionByZeroError) as caught:
+        await conn.fetchval(query, 0)
+    assert caught.value.query == query
+    with pytest.raises(pgwire.UndefinedTableError) as script_error:
+        await conn.query_script("SELECT 1; SELECT * FROM no_such_table_here")
+    assert script_error.value.query == "SELECT 1; SELECT * FROM no_such_table_here"
+    with pytest.raises(pgwire.PostgresError) as many_error:
+        await conn.executemany("SELECT 1 / $1::int", [(1,), (0,)])
+    assert many_error.value.query == "SELECT 1 / $1::int"
+    assert await conn.fetchval("SELECT 1") == 1

@@ -483,14 +483,15 @@ class Connection(ReplicationCommands):
         """
         check_record_class(record_class)
         op = await self._runner.run(
-            self._session.simple_query_flow(script, decode_rows=True), timeout
+            self._session.simple_query_flow(script, decode_rows=True), timeout, query=script
         )
         return [Result.of(result, record_class) for result in op.results]
 
     async def query_many(self, command: str, args: Iterable[Sequence[Any]], *,
                          timeout: float | None = None) -> list[Result]:
         """:meth:`executemany`, returning the :class:`~pgwire.Result` of each execution."""
-        results = await self._runner.run(self._session.executemany_flow(command, args), timeout)
+        results = await self._runner.run(self._session.executemany_flow(command, args), timeout,
+                                         query=command, args=args)
         return [Result.of(result) for result in results]
 
     async def prepare(self, query: str, *, name: str | None = None,

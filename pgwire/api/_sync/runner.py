@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from ...conninfo.params import ConnectParams
 from ...drivers.blocking import BlockingDriver
-from ...exceptions import ConnectionDoesNotExistError, InterfaceError
+from ...exceptions import ConnectionDoesNotExistError, InterfaceError, PostgresMessage
 from ...flows.connect import cancel_flow, drain_flow, events_flow, terminate_flow
 from ...flows.requests import Flow
 from ...flows.statements import Session
@@ -172,8 +172,11 @@ class Runner:
                     if exc.args:
                         raise
                     raise flavour.TimeoutError(f"the query timed out after {timeout} s") from None
-                except BaseException:
+                except BaseException as exc:
                     self.interrupted()
+                    if query is not None and isinstance(exc, PostgresMessage) \
+                            and exc.query is None:
+                        exc.query = query  # the caller's query, for the error's reader
                     raise
             finally:
                 self._lock.release()
@@ -188,6 +191,8 @@ class Runner:
             return self.run(flow, timeout)
         except BaseException as exc:
             failure = exc
+            if isinstance(exc, PostgresMessage) and exc.query is None:
+                exc.query = query
             raise
         finally:
             record = LoggedQuery(query, args, timeout, flavour.clock() - started, failure,
