@@ -19,7 +19,7 @@ from .api._async.pool import Pool, PoolAcquireContext, create_pool
 from .api._async.replication import ReplicationStream
 from .api._async.transaction import Transaction
 from .api._sync.connection import connect as connect_sync
-from .api.info import ServerVersion
+from .api.info import Attribute, ServerVersion, Type
 from .api.listeners import LoggedQuery
 from .api.pooling import PoolStats
 from .api.results import Result
@@ -43,6 +43,7 @@ from .types.values import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Attribute",
     "LSN",
     "BitString",
     "Box",
@@ -66,6 +67,7 @@ __all__ = [
     "Result",
     "ServerVersion",
     "Transaction",
+    "Type",
     "TypeRegistry",
     "connect",
     "connect_sync",

@@ -34,7 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_ERRCODES = Path("/usr/share/postgresql/15/errcodes.txt")
+# The newest server's list (PostgreSQL 18, unpacked by scripts/setup.sh), so
+# codes added since Debian's 15 have their classes too.
+DEFAULT_ERRCODES = ROOT / ".cache" / "postgresql" / "18" / "share" / "errcodes.txt"
 DEFAULT_OUTPUT = ROOT / "pgwire" / "exceptions" / "_sqlstate.py"
 BASE_MODULE = ROOT / "pgwire" / "exceptions" / "_base.py"
 PACKAGE_INIT = ROOT / "pgwire" / "exceptions" / "__init__.py"
@@ -185,6 +187,20 @@ def parse(path: Path) -> list[Code]:
     return codes
 
 
+# Codes older servers still send but the newest errcodes.txt no longer lists:
+# their classes stay, so code catching them keeps working.
+RETIRED_CODES = (
+    # old_snapshot_threshold was removed in PostgreSQL 17.
+    Code("72000", "snapshot_too_old", "Class 72 - Snapshot Failure"),
+)
+
+
+def with_retired(codes: list[Code]) -> list[Code]:
+    """``codes`` plus the retired codes it lacks."""
+    present = {code.sqlstate for code in codes}
+    return codes + [code for code in RETIRED_CODES if code.sqlstate not in present]
+
+
 def class_name(code: Code) -> str:
     override = NAME_OVERRIDES.get(code.sqlstate)
     if override is not None:
@@ -321,9 +337,17 @@ def render(codes: list[Code]) -> str:
             doc = f"{code.section} (SQLSTATE {code.sqlstate}, {code.condition})."
         else:
             parent = code.klass + "000"
-            if parent not in defined:
-                raise SystemExit(f"{code.sqlstate}: class-level code {parent} missing or later")
-            bases = [names[parent]]
+            if parent in defined:
+                bases = [names[parent]]
+            elif any(c.sqlstate == parent for c in codes):
+                raise SystemExit(f"{code.sqlstate}: class-level code {parent} comes later")
+            else:
+                # A class with no class-level code (class 10, XQuery, has
+                # only 10608): straight under PostgresError, as in asyncpg.
+                bases = ["PostgresError"]
+                pep249 = PEP249_BASES.get(code.klass)
+                if pep249 is not None:
+                    bases.append(pep249)
             doc = f"SQLSTATE {code.sqlstate}: {code.condition}."
         bases.extend(EXTRA_BASES.get(code.sqlstate, ()))
         imports.update(b for b in bases if b in handwritten)
@@ -379,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    codes = parse(args.errcodes)
+    codes = with_retired(parse(args.errcodes))
     init_text = PACKAGE_INIT.read_text(encoding="utf-8")
     outputs = {
         args.output: render(codes),

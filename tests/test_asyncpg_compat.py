@@ -5,6 +5,7 @@ ServerVersion (both APIs)."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from typing import Any
 
@@ -139,3 +140,45 @@ async def test_more_than_32767_parameters(conn: Any) -> None:
     with pytest.raises(pgwire.InterfaceError, match="at most 65535"):
         await conn.fetchval("SELECT $1::int", *range(too_many))
     assert await conn.fetchval("SELECT 1") == 1  # nothing was sent, nothing lost
+
+
+def test_every_public_name_of_asyncpg_exists() -> None:
+    # asyncpg's public surface, read from the installed asyncpg: its
+    # top-level names, exception classes and the methods and attributes of
+    # its API classes all exist in pgwire under the same names.
+    import asyncpg
+    import asyncpg.cursor
+    import asyncpg.pool
+    import asyncpg.prepared_stmt
+    import asyncpg.transaction
+
+    from pgwire.api._async.cursor import CursorFactory
+
+    pairs = [
+        (asyncpg.connection.Connection, pgwire.Connection),
+        (asyncpg.pool.Pool, pgwire.Pool),
+        (asyncpg.pool.PoolAcquireContext, pgwire.PoolAcquireContext),
+        (asyncpg.prepared_stmt.PreparedStatement, pgwire.PreparedStatement),
+        (asyncpg.cursor.Cursor, pgwire.Cursor),
+        (asyncpg.cursor.CursorFactory, CursorFactory),
+        (asyncpg.transaction.Transaction, pgwire.Transaction),
+        (asyncpg.Record, pgwire.Record),
+    ]
+    missing = [f"{theirs.__name__}.{name}" for theirs, ours in pairs
+               for name in dir(theirs) if not name.startswith("_") and not hasattr(ours, name)]
+    missing += [name for name in dir(asyncpg)
+                if not name.startswith("_") and name != "annotations"
+                and not inspect.ismodule(getattr(asyncpg, name)) and not hasattr(pgwire, name)]
+    missing += [f"exceptions.{name}" for name in dir(asyncpg.exceptions)
+                if not name.startswith("_") and not hasattr(pgwire.exceptions, name)]
+    assert not missing, missing
+
+
+async def test_acquire_context_attributes(cluster: Any) -> None:
+    async with pgwire.create_pool(cluster.dsn(), min_size=1, max_size=1) as pool:
+        assert pool.get_init_size() == 1
+        context = pool.acquire(timeout=5)
+        assert context.pool is pool and context.timeout == 5 and not context.done
+        async with context as conn:
+            assert context.connection is conn
+        assert context.connection is None and context.done

@@ -103,6 +103,7 @@ __all__ = [
     "FDWUnableToCreateReplyError",
     "FDWUnableToEstablishConnectionError",
     "FeatureNotSupportedError",
+    "FileNameTooLongError",
     "ForeignKeyViolationError",
     "FunctionExecutedNoReturnStatementError",
     "GeneratedAlwaysError",
@@ -129,6 +130,7 @@ __all__ = [
     "InvalidArgumentForPowerFunctionError",
     "InvalidArgumentForSQLJsonDatetimeFunctionError",
     "InvalidArgumentForWidthBucketFunctionError",
+    "InvalidArgumentForXqueryError",
     "InvalidAuthorizationSpecificationError",
     "InvalidBinaryRepresentationError",
     "InvalidCatalogNameError",
@@ -259,6 +261,7 @@ __all__ = [
     "TransactionIntegrityConstraintViolationError",
     "TransactionResolutionUnknownError",
     "TransactionRollbackError",
+    "TransactionTimeoutError",
     "TriggerProtocolViolatedError",
     "TriggeredActionError",
     "TriggeredDataChangeViolationError",
@@ -473,6 +476,15 @@ class StackedDiagnosticsAccessedWithoutActiveHandlerError(DiagnosticsError):
     """SQLSTATE 0Z002: stacked_diagnostics_accessed_without_active_handler."""
 
     sqlstate = "0Z002"
+
+
+# Class 10 - XQuery Error
+
+
+class InvalidArgumentForXqueryError(PostgresError):
+    """SQLSTATE 10608: invalid_argument_for_xquery."""
+
+    sqlstate = "10608"
 
 
 # Class 20 - Case Not Found
@@ -1025,6 +1037,12 @@ class IdleInTransactionSessionTimeoutError(InvalidTransactionStateError):
     """SQLSTATE 25P03: idle_in_transaction_session_timeout."""
 
     sqlstate = "25P03"
+
+
+class TransactionTimeoutError(InvalidTransactionStateError):
+    """SQLSTATE 25P04: transaction_timeout."""
+
+    sqlstate = "25P04"
 
 
 # Class 26 - Invalid SQL Statement Name
@@ -1705,13 +1723,10 @@ class DuplicateFileError(PostgresSystemError):
     sqlstate = "58P02"
 
 
-# Class 72 - Snapshot Failure
+class FileNameTooLongError(PostgresSystemError):
+    """SQLSTATE 58P03: file_name_too_long."""
 
-
-class SnapshotTooOldError(PostgresError, OperationalError):
-    """Class 72 - Snapshot Failure (SQLSTATE 72000, snapshot_too_old)."""
-
-    sqlstate = "72000"
+    sqlstate = "58P03"
 
 
 # Class F0 - Configuration File Error
@@ -1948,6 +1963,15 @@ class IndexCorruptedError(InternalServerError):
     sqlstate = "XX002"
 
 
+# Class 72 - Snapshot Failure
+
+
+class SnapshotTooOldError(PostgresError, OperationalError):
+    """Class 72 - Snapshot Failure (SQLSTATE 72000, snapshot_too_old)."""
+
+    sqlstate = "72000"
+
+
 #: SQLSTATE -> class for ErrorResponse.
 ERROR_CLASSES: dict[str, type[PostgresError]] = {
     "03000": SQLStatementNotYetCompleteError,
@@ -1968,6 +1992,7 @@ ERROR_CLASSES: dict[str, type[PostgresError]] = {
     "0P000": InvalidRoleSpecificationError,
     "0Z000": DiagnosticsError,
     "0Z002": StackedDiagnosticsAccessedWithoutActiveHandlerError,
+    "10608": InvalidArgumentForXqueryError,
     "20000": CaseNotFoundError,
     "21000": CardinalityViolationError,
     "22000": DataError,
@@ -2058,6 +2083,7 @@ ERROR_CLASSES: dict[str, type[PostgresError]] = {
     "25P01": NoActiveSQLTransactionError,
     "25P02": InFailedSQLTransactionError,
     "25P03": IdleInTransactionSessionTimeoutError,
+    "25P04": TransactionTimeoutError,
     "26000": InvalidSQLStatementNameError,
     "27000": TriggeredDataChangeViolationError,
     "28000": InvalidAuthorizationSpecificationError,
@@ -2161,7 +2187,7 @@ ERROR_CLASSES: dict[str, type[PostgresError]] = {
     "58030": PostgresIOError,
     "58P01": UndefinedFileError,
     "58P02": DuplicateFileError,
-    "72000": SnapshotTooOldError,
+    "58P03": FileNameTooLongError,
     "F0000": ConfigFileError,
     "F0001": LockFileExistsError,
     "HV000": FDWError,
@@ -2199,6 +2225,7 @@ ERROR_CLASSES: dict[str, type[PostgresError]] = {
     "XX000": InternalServerError,
     "XX001": DataCorruptedError,
     "XX002": IndexCorruptedError,
+    "72000": SnapshotTooOldError,
 }
 
 #: SQLSTATE -> class for NoticeResponse (warning classes 01 and 02).

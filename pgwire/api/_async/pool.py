@@ -103,12 +103,33 @@ class PoolAcquireContext:
     """What ``pool.acquire()`` returns, for ``async with pool.acquire() as conn:``
     (the asyncio one can also be awaited for the connection)."""
 
-    __slots__ = ("_pool", "_timeout", "_connection")
+    __slots__ = ("_pool", "_timeout", "_connection", "_done")
 
     def __init__(self, pool: Pool, timeout: float | None) -> None:
         self._pool = pool
         self._timeout = timeout
         self._connection: Connection | None = None
+        self._done = False
+
+    @property
+    def pool(self) -> Pool:
+        """The pool the connection comes from."""
+        return self._pool
+
+    @property
+    def timeout(self) -> float | None:
+        """The acquire's timeout, as given."""
+        return self._timeout
+
+    @property
+    def connection(self) -> Connection | None:
+        """The connection while the ``async with`` block runs, else None."""
+        return self._connection
+
+    @property
+    def done(self) -> bool:
+        """True once the block has ended and the connection was released."""
+        return self._done
 
     async def __aenter__(self) -> Connection:
         if self._connection is not None:
@@ -119,6 +140,7 @@ class PoolAcquireContext:
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         connection, self._connection = self._connection, None
+        self._done = True
         if connection is not None:
             await self._pool.release(connection)
 
@@ -746,6 +768,10 @@ class Pool:
 
     def get_min_size(self) -> int:
         """The number of connections the pool keeps open (``min_size``)."""
+        return self._min_size
+
+    def get_init_size(self) -> int:
+        """The number of connections opened when the pool starts (``min_size``)."""
         return self._min_size
 
     def get_max_size(self) -> int:
