@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import traceback
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -171,6 +172,21 @@ async def test_pooler_detected_through_pgbouncer(api: Any, pgbouncer: PgBouncer)
         ]
     finally:
         await _close_all([conn])
+
+
+async def test_listen_through_a_pooler_warns(api: Any, pgbouncer: PgBouncer,
+                                             cluster: TemporaryCluster) -> None:
+    conn = await _connect(api, pgbouncer)
+    direct = await _connect(api, cluster)
+    try:
+        with pytest.warns(pgwire.InterfaceWarning, match="notifications are not delivered"):
+            await conn.add_listener("bounced", lambda *args: None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # nothing on a direct connection
+            await direct.add_listener("direct", lambda *args: None)
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await _close_all([conn, direct])
 
 
 async def test_pooler_not_detected_on_direct_connection(

@@ -16,6 +16,7 @@ from the asyncio source of this module by ``scripts/unasync.py`` (see
 from __future__ import annotations
 
 import contextlib
+import warnings
 import json
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,7 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from ...drivers.blocking import BlockingDriver
-from ...exceptions import InterfaceError
+from ...exceptions import InterfaceError, InterfaceWarning
 from ...flows import copying as copy_flows
 from ...flows import introspection
 from ...flows.connect import connect_flow
@@ -320,6 +321,13 @@ class Connection(ReplicationCommands):
         flavour.check_listener(callback)
         statement = self._runner.listeners.listen(channel, callback)
         if statement is not None:
+            if self._session.pooler_detected:
+                # A transaction-mode pooler hands the server connection that
+                # listens to other clients: nothing would arrive here.
+                warnings.warn(InterfaceWarning(
+                    f"LISTEN {channel!r} through a connection pooler: in transaction "
+                    "pooling mode (pgbouncer's default) notifications are not delivered to "
+                    "this connection; listen on a direct connection"), stacklevel=2)
             try:
                 self.execute(statement)
             except BaseException:
