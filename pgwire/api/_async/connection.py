@@ -15,8 +15,8 @@ from the asyncio source of this module by ``scripts/unasync.py`` (see
 from __future__ import annotations
 
 import contextlib
-import warnings
 import json
+import warnings
 import weakref
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequence
 from types import TracebackType
