@@ -24,7 +24,15 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    joinedload,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 import pgwire
 from pgwire import dbapi, exceptions
@@ -436,3 +444,97 @@ def test_two_phase_commit(tpc_engine: sa.Engine) -> None:
         xact.rollback()
         assert conn.exec_driver_sql("SELECT array_agg(x) FROM tpc_t").scalar() == [1]
         assert tpc_engine.dialect.do_recover_twophase(conn) == []
+
+
+# -- an ORM application: models with relationships, create_all, queries, stream()
+
+
+class Shelf(DeclarativeBase):
+    pass
+
+
+class Author(Shelf):
+    __tablename__ = "sa_authors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(60))
+    books: Mapped[list[Book]] = relationship(back_populates="author",
+                                             cascade="all, delete-orphan",
+                                             order_by="Book.id")
+
+
+class Book(Shelf):
+    __tablename__ = "sa_books"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(100))
+    year: Mapped[int]
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("sa_authors.id"))
+    author: Mapped[Author] = relationship(back_populates="books")
+
+
+def _library() -> list[Author]:
+    return [Author(name="Le Guin", books=[Book(title="The Dispossessed", year=1974),
+                                          Book(title="The Lathe of Heaven", year=1971)]),
+            Author(name="Lem", books=[Book(title="Solaris", year=1961)])]
+
+
+_BY_AUTHOR = (sa.select(Author.name, sa.func.count(Book.id).label("n"))
+              .join(Author.books).group_by(Author.name).order_by(Author.name))
+
+
+def test_orm_application_with_relationships(dsn: str) -> None:
+    eng = sa.create_engine(_url(dsn))
+    Shelf.metadata.drop_all(eng)
+    Shelf.metadata.create_all(eng)
+    try:
+        with Session(eng) as session:
+            session.add_all(_library())
+            session.commit()
+        with Session(eng) as session:
+            authors = session.scalars(sa.select(Author).options(selectinload(Author.books))
+                                      .order_by(Author.id)).all()
+            assert [[b.title for b in a.books] for a in authors] == [
+                ["The Dispossessed", "The Lathe of Heaven"], ["Solaris"]]
+            assert [tuple(r) for r in session.execute(_BY_AUTHOR)] == [("Le Guin", 2), ("Lem", 1)]
+            book = session.scalars(sa.select(Book).where(Book.year < 1970)).one()
+            assert book.author.name == "Lem"  # lazy load
+            streamed = [b.title for b in session.scalars(
+                sa.select(Book).order_by(Book.year).execution_options(yield_per=1))]
+            assert streamed == ["Solaris", "The Lathe of Heaven", "The Dispossessed"]
+            session.delete(authors[1])
+            session.commit()
+            assert session.scalar(sa.select(sa.func.count(Book.id))) == 2
+    finally:
+        Shelf.metadata.drop_all(eng)
+        eng.dispose()
+
+
+async def test_async_orm_application_with_relationships(dsn: str) -> None:
+    eng = create_async_engine(_url(dsn))
+    async with eng.begin() as conn:
+        await conn.run_sync(Shelf.metadata.drop_all)
+        await conn.run_sync(Shelf.metadata.create_all)
+    try:
+        async with AsyncSession(eng, expire_on_commit=False) as session:
+            session.add_all(_library())
+            await session.commit()
+        async with AsyncSession(eng) as session:
+            authors = (await session.scalars(
+                sa.select(Author).options(selectinload(Author.books)).order_by(Author.id))).all()
+            assert [[b.title for b in a.books] for a in authors] == [
+                ["The Dispossessed", "The Lathe of Heaven"], ["Solaris"]]
+            assert [tuple(r) for r in await session.execute(_BY_AUTHOR)] == [
+                ("Le Guin", 2), ("Lem", 1)]
+            result = await session.stream_scalars(
+                sa.select(Book).options(joinedload(Book.author)).order_by(Book.year))
+            seen = [(b.title, b.author.name) async for b in result]
+            assert seen == [("Solaris", "Lem"), ("The Lathe of Heaven", "Le Guin"),
+                            ("The Dispossessed", "Le Guin")]
+            await session.delete(authors[1])
+            await session.commit()
+            assert await session.scalar(sa.select(sa.func.count(Book.id))) == 2
+    finally:
+        async with eng.begin() as conn:
+            await conn.run_sync(Shelf.metadata.drop_all)
+        await eng.dispose()
