@@ -91,7 +91,11 @@ def test_a_signal_stops_cleanly(cluster: TemporaryCluster, names: Any, sig: int,
         [sys.executable, "-m", "pgwire.replication", "-d", cluster.dsn(), "--slot", slot,
          "--publication", publication, "--start", "-f", str(out), "--progress-interval", "0"],
         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.DEVNULL)
+        stdin=subprocess.DEVNULL,
+        # A shell without job control starts background jobs with SIGINT
+        # ignored, and Python keeps an ignored SIGINT ignored: give the CLI
+        # the default disposition, as an interactive terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         cluster.psql(f"INSERT INTO {table} VALUES (1, 'a')", database=cluster.database)
         deadline = time.monotonic() + 20
