@@ -14,8 +14,8 @@ member                 asyncio                               blocking
 ``Lock``               FIFO lock of tasks, with a timeout    ``threading.Lock``, with a timeout
                        (``try_acquire`` takes it if free)
 ``owner()``            the current task                      the current thread
-``start_recovery(f)``  runs ``f()`` as a task, returns it    runs ``f()`` now, returns None
-``wait_recovery(t)``   awaits the task (shielded)            nothing to wait for
+``start_recovery``     cancel then drain, in a task          cancel now; returns the drain
+``wait_recovery(r)``   awaits the task (shielded)            runs the drain (the next call)
 ``call_listener``      runs a coroutine's result as a task   calls the function
 ``check_listener``     any callable                          refuses coroutine functions
 ``new_pending()``      an ``asyncio.Future``                 a :class:`PendingResult`
@@ -375,7 +375,11 @@ class AsyncFlavour:
         return asyncio.current_task()
 
     @staticmethod
-    def start_recovery(recover: Callable[[], Any]) -> asyncio.Task[None]:
+    def start_recovery(cancel: Callable[[], Any], drain: Callable[[], Any]) -> asyncio.Task[None]:
+        async def recover() -> None:
+            if await cancel():
+                await drain()
+
         return asyncio.get_running_loop().create_task(recover())
 
     @staticmethod
@@ -480,12 +484,14 @@ class SyncFlavour:
         return threading.get_ident()
 
     @staticmethod
-    def start_recovery(recover: Callable[[], Any]) -> None:
-        recover()
+    def start_recovery(cancel: Callable[[], Any],
+                       drain: Callable[[], Any]) -> Callable[[], Any] | None:
+        # The cancel now; the drain waits for the next call (wait_recovery).
+        return drain if cancel() else None
 
     @staticmethod
-    def wait_recovery(task: None) -> None:
-        pass
+    def wait_recovery(drain: Callable[[], Any]) -> None:
+        drain()
 
     @staticmethod
     def call_listener(callback: Callable[..., Any], *args: Any) -> None:

@@ -36,6 +36,7 @@ from pgwire.testing.cluster import (
     StandbyCluster,
     TemporaryCluster,
 )
+from pgwire.testing.faults import Fault, FaultProxy
 from pgwire.testing.pgbouncer import PgBouncer, pgbouncer_version
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "TEST_DATABASE",
     "BinaryNotFoundError",
     "ClusterError",
+    "Fault",
+    "FaultProxy",
     "OSUser",
     "PgBouncer",
     "PsqlError",

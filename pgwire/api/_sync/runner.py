@@ -214,11 +214,25 @@ class Runner:
         if the server is still working for it, cancel and drain before the next."""
         if self.driver.busy and self._recovery is None:
             self.engine.abandon_pending()  # nobody reads those rows: skip decoding
-            self._recovery = flavour.start_recovery(self._recover)
+            # The cancel goes out now (the server stops working for nobody);
+            # the drain runs in a task (asyncio) or at the next call
+            # (blocking), so the caller gets its timeout on time even from a
+            # server that stopped answering.
+            self._recovery = flavour.start_recovery(self._cancel, self._drain)
 
-    def _recover(self) -> None:
+    def _cancel(self) -> bool:
+        """Ask the server to stop the statement; False (connection closed) if that fails."""
         try:
             self._cancel_request()
+            return True
+        except BaseException:
+            self.terminate()
+            self._recovery = None
+            return False
+
+    def _drain(self) -> None:
+        """Read what the given-up flow left coming, up to the next ReadyForQuery."""
+        try:
             self.driver.run_flow(drain_flow(self.engine),
                                        self.driver.deadline(RECOVERY_SECONDS))
         except BaseException:
