@@ -116,7 +116,7 @@ class _Link:
 
 
 class FaultProxy:
-    """A loopback TCP proxy in front of ``host:port`` that injects :class:`Fault` s."""
+    """A loopback TCP proxy in front of ``host:port`` that injects faults (:class:`Fault`)."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
