@@ -268,3 +268,29 @@ async def test_stall_mid_result_times_out(api: Any, cluster: TemporaryCluster,
     finally:
         conn.terminate()
     assert conn.is_closed()
+
+
+@pytest.mark.parametrize("action", ["close", "reset"])
+async def test_cut_during_a_replication_stream(api: Any, cluster: TemporaryCluster,
+                                               proxy: FaultProxy, conn: Any,
+                                               action: str) -> None:
+    repl = await api.connect(**_kwargs(cluster, proxy, replication="database"))
+    try:
+        # A temporary slot goes with the connection the fault kills.
+        await repl.create_replication_slot(f"fault_{action}", plugin="test_decoding",
+                                           temporary=True)
+        await conn.execute("CREATE TABLE IF NOT EXISTS fault_repl (a int)")
+        stream = repl.start_replication(f"fault_{action}", status_interval=0.5)
+        proxy.fault = Fault("to_client", message=b"d", occurrence=3, action=action)
+        await conn.execute("INSERT INTO fault_repl SELECT generate_series(1, 50)")
+
+        async def consume() -> None:
+            async for _message in stream:
+                pass
+
+        await _expect_clean(consume(), CLEAN)
+        assert proxy.fired == 1
+        assert repl.is_closed()
+        assert not _leftovers()
+    finally:
+        repl.terminate()
