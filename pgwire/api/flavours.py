@@ -383,8 +383,16 @@ class AsyncFlavour:
         return asyncio.get_running_loop().create_task(recover())
 
     @staticmethod
-    async def wait_recovery(task: asyncio.Task[None]) -> None:
-        await asyncio.shield(task)
+    async def wait_recovery(task: asyncio.Task[None], deadline: float | None) -> None:
+        if deadline is None:
+            await asyncio.shield(task)
+            return
+        remaining = max(deadline - asyncio.get_running_loop().time(), 0)
+        # The task goes on if the caller's time runs out (shielded).
+        try:
+            await asyncio.wait_for(asyncio.shield(task), remaining)
+        except asyncio.TimeoutError:  # not the built-in one before Python 3.11
+            raise TimeoutError() from None
 
     @staticmethod
     def call_listener(callback: Callable[..., Any], *args: Any) -> None:
@@ -490,8 +498,8 @@ class SyncFlavour:
         return drain if cancel() else None
 
     @staticmethod
-    def wait_recovery(drain: Callable[[], Any]) -> None:
-        drain()
+    def wait_recovery(drain: Callable[[float | None], Any], deadline: float | None) -> None:
+        drain(deadline)
 
     @staticmethod
     def call_listener(callback: Callable[..., Any], *args: Any) -> None:

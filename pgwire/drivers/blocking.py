@@ -320,16 +320,25 @@ class BlockingDriver:
             if not _wait(sock, False, _remaining(deadline))[0]:
                 raise TimeoutError()
         try:
-            data = sock.recv(_RECV_SIZE)
-        except (BlockingIOError, ssl_module.SSLWantReadError, ssl_module.SSLWantWriteError):
-            return []
-        except OSError as exc:
-            self._lost(exc)
-            return []
-        if not data:
-            self._lost(None)
-            return []
-        return self._feed(data)
+            try:
+                data = sock.recv(_RECV_SIZE)
+            except (BlockingIOError, ssl_module.SSLWantReadError, ssl_module.SSLWantWriteError):
+                return []
+            except OSError as exc:
+                self._lost(exc)
+                return []
+            if not data:
+                self._lost(None)
+                return []
+            return self._feed(data)
+        except BaseException as exc:
+            # Only an exception from outside (a signal handler's, such as
+            # KeyboardInterrupt) gets here, between taking bytes from the
+            # socket and the engine's having read them: they may be lost,
+            # so no drain could find the answer's end.  Waiting in poll()
+            # is outside this window, so most interrupts stay recoverable.
+            self._tear(exc, "interrupted while reading the server's answer")
+            raise
 
     def _lost(self, exc: BaseException | None) -> None:
         self._raw_eof = True
@@ -343,7 +352,32 @@ class BlockingDriver:
         self.abort()
 
     def _send_all(self, data: bytes, deadline: float | None) -> None:
-        """Write everything, reading whatever the server sends meanwhile."""
+        """Write everything, reading whatever the server sends meanwhile.
+
+        Given up part way (a timeout, an exception from a signal handler),
+        the request is torn: the server waits for the rest of a message it
+        will never get, so no drain could bring the connection back in
+        step.  It is closed at once instead (its operations fail with
+        ConnectionDoesNotExistError) and the exception goes on.
+        """
+        try:
+            self._send_all_or_raise(data, deadline)
+        except BaseException as exc:
+            self._tear(exc, "a request was cut short while being sent")
+            raise
+
+    def _tear(self, exc: BaseException, what: str) -> None:
+        """Close a connection left out of step by ``exc``; its operations fail."""
+        if self.sock is None:
+            return
+        torn = ConnectionDoesNotExistError(
+            f"the connection was closed: {what} ({type(exc).__name__})")
+        torn.__cause__ = exc
+        if self.engine is not None and self._engine_mode:
+            self.engine.receive_eof(torn)
+        self.abort()
+
+    def _send_all_or_raise(self, data: bytes, deadline: float | None) -> None:
         view = memoryview(data)
         sock = self._require_socket()
         try:

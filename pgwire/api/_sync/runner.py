@@ -53,6 +53,7 @@ class Runner:
         self.listeners = Listeners(flavour.call_listener)
         self._lock = flavour.Lock()
         self._recovery: Any = None
+        self._recovery_deadline: float | None = None
         self._pipeline_owner: Any = None
         self._stream: Any = None  # a replication stream holds the connection
         # Bumped each time a pool takes the connection back: objects made
@@ -163,7 +164,7 @@ class Runner:
                 self._lock.acquire()
             try:
                 if self._recovery is not None:
-                    flavour.wait_recovery(self._recovery)
+                    self._wait_recovery(deadline, timeout)
                 self.check_open()
                 try:
                     return self.driver.run_flow(flow, deadline)
@@ -218,7 +219,21 @@ class Runner:
             # the drain runs in a task (asyncio) or at the next call
             # (blocking), so the caller gets its timeout on time even from a
             # server that stopped answering.
+            self._recovery_deadline = self.driver.deadline(RECOVERY_SECONDS)
             self._recovery = flavour.start_recovery(self._cancel, self._drain)
+
+    def _wait_recovery(self, deadline: float | None, timeout: float | None) -> None:
+        """Wait for the drain of an interrupted call, within the caller's deadline.
+
+        When the caller's time runs out first, the drain goes on (a task) or
+        resumes at the next call (blocking): the connection stays usable.
+        """
+        try:
+            flavour.wait_recovery(self._recovery, deadline)
+        except TimeoutError:
+            raise flavour.TimeoutError(
+                f"timed out after {timeout} s waiting for the connection to finish "
+                "recovering from an interrupted call") from None
 
     def _cancel(self) -> bool:
         """Ask the server to stop the statement; False (connection closed) if that fails."""
@@ -230,17 +245,27 @@ class Runner:
             self._recovery = None
             return False
 
-    def _drain(self) -> None:
-        """Read what the given-up flow left coming, up to the next ReadyForQuery."""
+    def _drain(self, deadline: float | None = None) -> None:
+        """Read what the given-up flow left coming, up to the next ReadyForQuery.
+
+        Within RECOVERY_SECONDS of the interruption; ``deadline`` (a
+        caller's, blocking API) may end the wait sooner, leaving the rest
+        of the drain for the next call.
+        """
+        limit = self._recovery_deadline
+        caller_first = deadline is not None and (limit is None or deadline < limit)
         try:
             self.driver.run_flow(drain_flow(self.engine),
-                                       self.driver.deadline(RECOVERY_SECONDS))
+                                       deadline if caller_first else limit)
+        except TimeoutError:
+            if caller_first and not self.driver.is_closed():
+                raise  # the caller's time is up, not the recovery's: resume later
+            self.terminate()
         except BaseException:
             # No answer (or a second interrupt): the connection is out of
             # step with the server, so it is closed rather than reused.
             self.terminate()
-        finally:
-            self._recovery = None
+        self._recovery = None
 
     def _cancel_request(self) -> None:
         engine = self.engine
@@ -278,7 +303,7 @@ class Runner:
         self._lock.acquire()
         try:
             if self._recovery is not None:
-                flavour.wait_recovery(self._recovery)
+                flavour.wait_recovery(self._recovery, None)
             self.check_open()
         except BaseException:
             self._lock.release()
@@ -339,7 +364,7 @@ class Runner:
             self._lock.acquire(timeout)
             try:
                 if self._recovery is not None:
-                    flavour.wait_recovery(self._recovery)
+                    flavour.wait_recovery(self._recovery, deadline)
                 if not self.driver.is_closed():
                     self.driver.run_flow(terminate_flow(self.engine), deadline)
             finally:
