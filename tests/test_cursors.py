@@ -150,9 +150,23 @@ async def test_close(api: Any, conn: Any) -> None:
         assert await conn.fetchval(portals) == before + 1
         await cur.close()
         assert await conn.fetchval(portals) == before
-        assert await cur.fetch(5) == []
+        with pytest.raises(pgwire.InterfaceError, match="the cursor is closed"):
+            await cur.fetch(5)
+        with pytest.raises(pgwire.InterfaceError, match="the cursor is closed"):
+            await cur.forward(1)
         await cur.close()  # twice is harmless
     await cur.close()  # after the transaction too
+
+
+async def test_reading_after_the_transaction_is_refused_clearly(api: Any, conn: Any) -> None:
+    async with conn.transaction():
+        cur = await open_cursor(api, conn, SERIES, 100, prefetch=5)
+        assert len(await cur.fetch(5)) == 5
+    # The portal ended with the transaction: pgwire says so (the server
+    # would name only pgwire's internal portal).
+    with pytest.raises(pgwire.InterfaceError, match="transaction has ended"):
+        await cur.fetch(5)
+    assert await conn.fetchval("SELECT 1") == 1
 
 
 async def test_cursor_arguments(api: Any, conn: Any) -> None:

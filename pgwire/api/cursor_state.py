@@ -49,6 +49,7 @@ class CursorState:
         self.row_decoder: Callable[[bytes], Any] | None = None
         self.columns: list[Column] | None = None
         self.skipped = 0
+        self.closed = False
 
     def take(self, result: StatementResult) -> None:
         """Keep the rows of one Execute and learn whether the portal is done."""
@@ -76,6 +77,16 @@ class CursorState:
     def check_count(self, n: int) -> None:
         if not isinstance(n, int) or n <= 0:
             raise InterfaceError(f"n must be a positive integer, got {n!r}")
+
+    def check_usable(self) -> None:
+        """Refuse to read a closed cursor, or one whose transaction has ended
+        (its portal is gone: the server would name only pgwire's portal)."""
+        if self.closed:
+            raise InterfaceError("the cursor is closed")
+        if not self.buffer and not self.exhausted and not self.runner.in_transaction():
+            raise InterfaceError(
+                "the cursor's transaction has ended, and its portal with it: "
+                "read cursors inside the transaction that opened them")
 
 
 def skip_row(body: bytes) -> None:

@@ -51,6 +51,7 @@ class Cursor:
         state = self._state
         self._runner.check_generation(state.generation)
         state.check_count(n)
+        state.check_usable()
         if len(state.buffer) < n and not state.exhausted:
             await self._fetch_more(n - len(state.buffer), timeout)
         return state.pop(n)
@@ -65,6 +66,7 @@ class Cursor:
         state = self._state
         self._runner.check_generation(state.generation)
         state.check_count(n)
+        state.check_usable()
         skipped = len(state.pop(n))
         if skipped < n and not state.exhausted:
             state.skipped = 0
@@ -76,6 +78,7 @@ class Cursor:
         """Close the portal now instead of at the end of the transaction."""
         state = self._state
         state.exhausted = True
+        state.closed = True
         state.buffer.clear()
         runner = self._runner
         if (runner.in_transaction() and not runner.is_closed()
@@ -92,6 +95,7 @@ class Cursor:
         if not state.buffer:
             if state.exhausted:
                 raise StopAsyncIteration
+            state.check_usable()
             await self._fetch_more(state.prefetch, self._timeout)
             if not state.buffer:
                 raise StopAsyncIteration

@@ -52,6 +52,7 @@ class Cursor:
         state = self._state
         self._runner.check_generation(state.generation)
         state.check_count(n)
+        state.check_usable()
         if len(state.buffer) < n and not state.exhausted:
             self._fetch_more(n - len(state.buffer), timeout)
         return state.pop(n)
@@ -66,6 +67,7 @@ class Cursor:
         state = self._state
         self._runner.check_generation(state.generation)
         state.check_count(n)
+        state.check_usable()
         skipped = len(state.pop(n))
         if skipped < n and not state.exhausted:
             state.skipped = 0
@@ -77,6 +79,7 @@ class Cursor:
         """Close the portal now instead of at the end of the transaction."""
         state = self._state
         state.exhausted = True
+        state.closed = True
         state.buffer.clear()
         runner = self._runner
         if (runner.in_transaction() and not runner.is_closed()
@@ -93,6 +96,7 @@ class Cursor:
         if not state.buffer:
             if state.exhausted:
                 raise StopIteration
+            state.check_usable()
             self._fetch_more(state.prefetch, self._timeout)
             if not state.buffer:
                 raise StopIteration
