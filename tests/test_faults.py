@@ -49,6 +49,17 @@ def _kwargs(cluster: TemporaryCluster, proxy: FaultProxy, user: str = "postgres"
 
 
 def _leftovers() -> list[str]:
+    """What pgwire still runs: threads and tasks; a background thread (a
+    replication stream's status sender) is given until BOUND to notice."""
+    deadline = time.monotonic() + BOUND
+    while True:
+        names = _running()
+        if not any(not name.startswith("<") for name in names) or time.monotonic() > deadline:
+            return names
+        time.sleep(0.05)
+
+
+def _running() -> list[str]:
     # The proxy's own thread and the test harness's workers do not count.
     names = [t.name for t in threading.enumerate()
              if t.name.startswith("pgwire") and not t.name.startswith(("pgwire-fault-proxy",
