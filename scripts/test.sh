@@ -43,6 +43,28 @@ fi
 
 failed=()
 summaries=()
+
+# sqlalchemy_suite LABEL BUILD NO_EXTENSIONS PYTHONPATH: one run of
+# scripts/sqlalchemy_suite.py, its counts kept for the final summary.
+sqlalchemy_suite() {
+    local label=$1 build=$2 no_ext=$3 path=$4 salog status line
+    echo "== SQLAlchemy's dialect compliance suite ($label): $build build"
+    salog=$(mktemp)
+    logs+=("$salog")
+    set +e
+    if ((no_ext)); then
+        PGWIRE_NO_EXTENSIONS=1 PYTHONPATH="$path" "$PYTHON" scripts/sqlalchemy_suite.py -q 2>&1 \
+            | tee "$salog"
+    else
+        PYTHONPATH="$path" "$PYTHON" scripts/sqlalchemy_suite.py -q 2>&1 | tee "$salog"
+    fi
+    status=${PIPESTATUS[0]}
+    set -e
+    ((status == 0)) || failed+=("$label on the $build build (exit $status)")
+    while read -r line; do
+        summaries+=("$build build, $label: $line")
+    done < <(grep -E '^[0-9]+ (passed|failed)' "$salog" | sed -E 's/ in [0-9.]+s.*//' || true)
+}
 for build in "${builds[@]}"; do
     log=$(mktemp)
     logs+=("$log")
@@ -62,33 +84,13 @@ for build in "${builds[@]}"; do
     [[ -n "$summary" ]] && summaries+=("$build build: $summary")
 
     if [[ "${PGWIRE_SKIP_SQLALCHEMY:-0}" != 1 ]]; then
-        echo "== SQLAlchemy's dialect compliance suite: $build build"
-        salog=$(mktemp)
-        logs+=("$salog")
-        set +e
-        if [[ "$build" == pure ]]; then
-            PGWIRE_NO_EXTENSIONS=1 "$PYTHON" scripts/sqlalchemy_suite.py -q 2>&1 | tee "$salog"
-        else
-            "$PYTHON" scripts/sqlalchemy_suite.py -q 2>&1 | tee "$salog"
-        fi
-        sa_status=${PIPESTATUS[0]}
-        set -e
-        ((sa_status == 0)) || failed+=("SQLAlchemy suite on the $build build (exit $sa_status)")
-        while read -r line; do
-            summaries+=("$build build, SQLAlchemy suite: $line")
-        done < <(grep -E '^[0-9]+ (passed|failed)' "$salog" | sed -E 's/ in [0-9.]+s.*//' || true)
+        no_ext=0
+        [[ "$build" == pure ]] && no_ext=1
+        sqlalchemy_suite "SQLAlchemy suite" "$build" "$no_ext" ""
         # Once more on SQLAlchemy 2.0 (setup.sh keeps it in .cache/sqlalchemy-2.0).
         sa20=.cache/sqlalchemy-2.0
         if [[ "$build" != pure && -f "$sa20/sqlalchemy/__init__.py" ]]; then
-            echo "== SQLAlchemy's dialect compliance suite on SQLAlchemy 2.0: $build build"
-            set +e
-            PYTHONPATH="$(pwd)/$sa20" "$PYTHON" scripts/sqlalchemy_suite.py -q 2>&1 | tee "$salog"
-            sa_status=${PIPESTATUS[0]}
-            set -e
-            ((sa_status == 0)) || failed+=("SQLAlchemy 2.0 suite on the $build build (exit $sa_status)")
-            while read -r line; do
-                summaries+=("$build build, SQLAlchemy 2.0 suite: $line")
-            done < <(grep -E '^[0-9]+ (passed|failed)' "$salog" | sed -E 's/ in [0-9.]+s.*//' || true)
+            sqlalchemy_suite "SQLAlchemy 2.0 suite" "$build" 0 "$(pwd)/$sa20"
         fi
     fi
 done

@@ -608,16 +608,19 @@ class _AwaitedConnection:
         self._conn.terminate()
 
 
-class _AsyncCursor(pgwire_dbapi.Cursor):
+class _AsyncSoftClose:
     async def _async_soft_close(self) -> None:
-        # SQLAlchemy's async results call this once the rows are read; a
-        # client-side cursor has nothing left on the server to release.
+        # SQLAlchemy's async results call this once a buffered result's rows
+        # are read; pgwire.dbapi's cursors hold nothing more to release then.
         return None
 
 
-class _AsyncServerCursor(pgwire_dbapi.ServerCursor):
-    async def _async_soft_close(self) -> None:
-        return None
+class _AsyncCursor(_AsyncSoftClose, pgwire_dbapi.Cursor):
+    pass
+
+
+class _AsyncServerCursor(_AsyncSoftClose, pgwire_dbapi.ServerCursor):
+    pass
 
 
 class AsyncAdapt_pgwire_connection(AdaptedConnection, pgwire_dbapi.Connection):

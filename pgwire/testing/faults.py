@@ -259,11 +259,7 @@ class FaultProxy:
             link.fault = None  # once per connection
             if fault.action == "stall":
                 link.stalled = True
-                for sock in (link.client, link.server):
-                    try:
-                        self._selector.unregister(sock)
-                    except (KeyError, ValueError):
-                        pass
+                self._unregister(link)
             else:
                 self._close(link, fault.action)
 
@@ -329,15 +325,19 @@ class FaultProxy:
             return True
         return False
 
-    def _close(self, link: _Link, action: str) -> None:
-        if link.closed:
-            return
-        link.closed = True
+    def _unregister(self, link: _Link) -> None:
+        """Stop reading from both sockets of ``link`` (unregistered once only)."""
         for sock in (link.client, link.server):
             try:
                 self._selector.unregister(sock)
             except (KeyError, ValueError):
                 pass
+
+    def _close(self, link: _Link, action: str) -> None:
+        if link.closed:
+            return
+        link.closed = True
+        self._unregister(link)
         if action == "reset":
             # SO_LINGER with a zero timeout: close() sends RST, not FIN.
             link.client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
