@@ -423,16 +423,41 @@ async def test_prepared_statement_survives_while_referenced(conn: Any) -> None:
     assert stmt.get_name() in await _server_statements(conn)
 
 
-async def test_prepared_statement_after_ddl_raises_clear_error(conn: Any, table: str) -> None:
+async def test_prepared_statement_follows_ddl(conn: Any, table: str) -> None:
+    """Outside a transaction the statement is prepared again, transparently;
+    inside one, a retryable error, then it works again after the block."""
     await conn.execute(f"CREATE TABLE {table} (a int); INSERT INTO {table} VALUES (1)")
     stmt = await conn.prepare(f"SELECT * FROM {table}")
     assert await stmt.fetch() == [(1,)]
+    old_name = stmt.get_name()
     await conn.execute(f"ALTER TABLE {table} ADD COLUMN b int DEFAULT 2")
-    with pytest.raises(pgwire.InvalidCachedStatementError):
-        await stmt.fetch()
-    assert await conn.fetch(f"SELECT * FROM {table}") == [(1, 2)]
-    fresh = await conn.prepare(f"SELECT * FROM {table}")
-    assert await fresh.fetch() == [(1, 2)]
+    rows = await stmt.fetch()
+    assert rows == [(1, 2)] and list(rows[0].keys()) == ["a", "b"]
+    assert [a.name for a in stmt.get_attributes()] == ["a", "b"]
+    assert stmt.get_name() != old_name
+    statements = await _settled_server_statements(conn)
+    assert old_name not in statements and stmt.get_name() in statements
+    await conn.execute(f"ALTER TABLE {table} ADD COLUMN c int DEFAULT 3")
+    with pytest.raises(pgwire.InvalidCachedStatementError, match="retry"):
+        async with conn.transaction():
+            await stmt.fetch()
+    assert await stmt.fetchrow() == (1, 2, 3)
+    await stmt.executemany([()])  # prepared again before the batch, too
+
+
+async def test_prepare_with_a_name(conn: Any, table: str) -> None:
+    await conn.execute(f"CREATE TABLE {table} (a int); INSERT INTO {table} VALUES (1)")
+    stmt = await conn.prepare(f"SELECT * FROM {table}", name="my_statement")
+    assert stmt.get_name() == "my_statement"
+    assert await stmt.fetch() == [(1,)]
+    assert "my_statement" in await _server_statements(conn)
+    with pytest.raises(pgwire.DuplicatePreparedStatementError):
+        await conn.prepare("SELECT 1", name="my_statement")
+    # After a schema change it is prepared again under the same name.
+    await conn.execute(f"ALTER TABLE {table} ADD COLUMN b int DEFAULT 2")
+    assert await stmt.fetch() == [(1, 2)]
+    assert stmt.get_name() == "my_statement"
+    assert (await _settled_server_statements(conn))["my_statement"] == f"SELECT * FROM {table}"
 
 
 async def test_prepare_bad_sql(conn: Any) -> None:

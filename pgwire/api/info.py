@@ -105,9 +105,18 @@ class StatementInfo:
         self._state = state
         self._record_class = record_class
         self._last_status: str | None = None
+        self._watch(state)
+
+    def _watch(self, state: PreparedState) -> None:
         if state.name:
             # Close the server statement once nobody can use it any more.
-            weakref.finalize(self, session.forget_statement, state)
+            weakref.finalize(self, self._session.forget_statement, state)
+
+    def _use_state(self, state: PreparedState) -> None:
+        """Switch to ``state``: the statement was prepared again (schema change)."""
+        if state is not self._state:
+            self._state = state
+            self._watch(state)
 
     def get_query(self) -> str:
         return self._state.sql

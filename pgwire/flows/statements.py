@@ -57,6 +57,11 @@ from .sqltext import replace_numbered_params
 log = logging.getLogger("pgwire.statements")
 
 
+# Results whose rows are kept raw until their column types have been looked
+# up: (columns, the result, decode in the formats the server reports?).
+DeferredRows = list[tuple[list[Column], Callable[[], "StatementResult | None"], bool]]
+
+
 class PreparedState:
     """What the client knows about one statement on this connection."""
 
@@ -352,7 +357,7 @@ class Session:
             state.closed = True
 
     def _text_decoder_or_defer(
-        self, columns: list[Column] | None, deferred: list[tuple[list[Column], Any]],
+        self, columns: list[Column] | None, deferred: DeferredRows,
         result_of: Callable[[], StatementResult | None],
     ) -> Callable[[bytes], Any] | None:
         """A text row decoder for ``columns``; None (keep the rows raw) when
@@ -361,21 +366,23 @@ class Session:
         if columns is None:
             return None
         if introspection.unknown_oids(self.registry, introspection.column_oids(columns)):
-            deferred.append((columns, result_of))
+            deferred.append((columns, result_of, False))
             return None
         return RowCodec(columns, self.registry, self.record_class, text_only=True).decode_row
 
-    def _decode_deferred(self, deferred: list[tuple[list[Column], Any]]) -> Flow[None]:
-        """Look up the types of deferred results and decode their raw text rows."""
+    def _decode_deferred(self, deferred: DeferredRows) -> Flow[None]:
+        """Look up the types of deferred results and decode their raw rows
+        (text, or in the formats the server reports when ``as_sent``)."""
         if not deferred:
             return None
         yield from self.introspect_flow(
-            oid for columns, _ in deferred for oid in introspection.column_oids(columns))
-        for columns, result_of in deferred:
+            oid for columns, _, _ in deferred for oid in introspection.column_oids(columns))
+        for columns, result_of, as_sent in deferred:
             result = result_of()
             if result is None or not result.rows:
                 continue
-            decode = RowCodec(columns, self.registry, self.record_class, text_only=True).decode_row
+            decode = RowCodec(columns, self.registry, self.record_class, text_only=not as_sent,
+                              formats_as_sent=as_sent).decode_row
             result.rows = [decode(body) for body in result.rows]
         return None
 
@@ -394,7 +401,7 @@ class Session:
         Rows are decoded from text into Records with ``decode_rows``; else
         they are not decoded at all (``execute()`` returns only the status).
         """
-        deferred: list[tuple[list[Column], Any]] = []
+        deferred: DeferredRows = []
 
         def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
             # This result set becomes results[index] at its CommandComplete.
@@ -414,15 +421,28 @@ class Session:
         return done
 
     def prepare_flow(
-        self, sql: str, *, named: bool | None = None, param_oids: Sequence[int] = ()
+        self, sql: str, *, named: bool | None = None, param_oids: Sequence[int] = (),
+        name: str | None = None,
     ) -> Flow[PreparedState]:
-        """Parse and describe ``sql``; named unless the strategy forbids it."""
+        """Parse and describe ``sql``; named unless the strategy forbids it.
+
+        ``name`` is the caller's name for the server statement (asyncpg's
+        ``prepare(name=)``), used when named statements are.
+        """
         self.check_extended("preparing a statement")
         use_name = self.use_named_statements if named is None else (
             named and self.use_named_statements
         )
-        name = self.new_statement_name() if use_name else ""
         op = Extended()
+        if not use_name:
+            name = ""
+        elif name is None:
+            name = self.new_statement_name()
+        elif name in self._to_close:
+            # Prepared again under the same name (after a schema change):
+            # its pending Close must go before the Parse, not after.
+            self._to_close.remove(name)
+            op.close_statement(name)
         op.parse(name, sql, list(param_oids))
         op.describe_statement(name)
         done = yield self._with_closes(op)
@@ -459,8 +479,12 @@ class Session:
             if self.cache.get(state.sql) is state:
                 self.cache.discard(state.sql)
             self.forget_statement(state)
-        elif self.descriptions.get(state.sql) is state:
-            self.descriptions.discard(state.sql)
+        else:
+            # Nothing to close on the server; closed marks it dropped, so a
+            # PreparedStatement holding it describes the statement again.
+            state.closed = True
+            if self.descriptions.get(state.sql) is state:
+                self.descriptions.discard(state.sql)
 
     def _add_execute(
         self,
@@ -471,7 +495,14 @@ class Session:
         parse: bool = True,
         portal: str = "",
         bind: bytes | None = None,
+        deferred: DeferredRows | None = None,
     ) -> StatementResult:
+        """Add Bind/Execute of ``state`` (and Parse/Describe when unnamed) to ``op``.
+
+        With ``deferred``, rows of an unnamed statement whose result has
+        changed to types not looked up yet are kept raw, for
+        :meth:`_decode_deferred` once they have been.
+        """
         if bind is None:
             bind = self._bind_message(state, args, portal)
         if state.session_flags:
@@ -487,8 +518,12 @@ class Session:
         if parse:
             op.parse("", state.sql, state.param_oids)
         op.bind_raw(bind)
-        op.describe_portal(portal, self._portal_decoder_factory(state))
-        return op.execute(portal, max_rows)
+        executed: list[StatementResult] = []
+        op.describe_portal(portal, self._portal_decoder_factory(
+            state, deferred, lambda: executed[0] if executed else None))
+        result = op.execute(portal, max_rows)
+        executed.append(result)
+        return result
 
     def _bind_message(self, state: PreparedState, args: Sequence[Any], portal: str = "") -> bytes:
         if state.registry_version != self.registry.version:
@@ -498,7 +533,8 @@ class Session:
         return state.encode_bind(portal, args, self.registry)
 
     def _portal_decoder_factory(
-        self, state: PreparedState
+        self, state: PreparedState, deferred: DeferredRows | None,
+        result_of: Callable[[], StatementResult | None],
     ) -> Callable[[list[Column] | None], Callable[[bytes], Any] | None]:
         def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
             if columns is None:
@@ -508,8 +544,14 @@ class Session:
                 return codec.decode_row
             # The result shape changed since the statement was described
             # (DDL), and the statement has already run: decode each column
-            # in the format the server actually used, never run it again.
+            # in the format the server actually used, never run it again
+            # (after looking up types new to this connection, when we can).
             self._drop_cached(state)
+            if deferred is not None and introspection.unknown_oids(
+                self.registry, introspection.column_oids(columns)
+            ):
+                deferred.append((columns, result_of, True))
+                return None
             return RowCodec(columns, self.registry, self.record_class,
                             formats_as_sent=True).decode_row
 
@@ -539,7 +581,7 @@ class Session:
         op = Extended()
         op.parse(name, sql)
         captured: list[list[Column] | None] = []
-        deferred: list[tuple[list[Column], Any]] = []
+        deferred: DeferredRows = []
 
         def on_description(columns: list[Column] | None) -> Callable[[bytes], Any] | None:
             captured.append(columns)
@@ -648,8 +690,9 @@ class Session:
         argument does not fit a description that came from the cache."""
         was_idle = self.engine.transaction_status is TransactionStatus.IDLE
         op = Extended()
+        deferred: DeferredRows = []
         try:
-            result = self._add_execute(op, state, args, max_rows)
+            result = self._add_execute(op, state, args, max_rows, deferred=deferred)
         except DataError:
             if not reencode:
                 raise
@@ -669,9 +712,48 @@ class Session:
                     return None
                 raise _stale_error(done.error) from done.error
             raise done.error
+        yield from self._decode_deferred(deferred)
         self._note_commands([result])
         return result
 
+    def run_prepared_flow(
+        self, state: PreparedState, args: Sequence[Any], *, max_rows: int = 0
+    ) -> Flow[tuple[PreparedState, StatementResult]]:
+        """Run a statement from ``Connection.prepare()``; return the state
+        that ran (a new one when it had to be prepared again) and its result.
+
+        A schema change that makes the statement stale (see
+        :meth:`execute_prepared_flow`) is recovered as for cached
+        statements: outside a transaction it is prepared again and run at
+        once; inside one the error stands (retry the transaction) and the
+        statement is prepared again when next used.
+        """
+        state = yield from self.live_prepared_flow(state)
+        result = yield from self.execute_prepared_flow(state, args, max_rows=max_rows,
+                                                       retry=True)
+        if result is None:  # stale: dropped (closed), so prepared again
+            state = yield from self.live_prepared_flow(state)
+            result = yield from self.execute_prepared_flow(state, args, max_rows=max_rows)
+            assert result is not None  # without retry it returns or raises
+        return state, result
+
+    def is_live(self, state: PreparedState) -> bool:
+        """Can ``state`` run as it is (see :meth:`live_prepared_flow`)?"""
+        return not state.closed and state.registry_version == self.registry.version
+
+    def live_prepared_flow(self, state: PreparedState) -> Flow[PreparedState]:
+        """``state``, or a new one when a schema change dropped it; the
+        types it uses looked up again when the registry forgot them (a
+        changed composite type)."""
+        if state.closed:
+            log.debug("prepared again after a schema change: %.60r", state.sql)
+            own_name = state.name and not state.name.startswith(self._prefix)
+            return (yield from self.prepare_flow(state.sql, named=bool(state.name),
+                                                 name=state.name if own_name else None))
+        if state.registry_version != self.registry.version:
+            yield from self.introspect_flow(
+                [*state.param_oids, *introspection.column_oids(state.columns)])
+        return state
     def inline_arguments_flow(self, sql: str, args: Sequence[Any]) -> Flow[str]:
         """Write ``args`` into ``sql`` as literals, for statements that cannot
         take parameters (COPY).
@@ -763,7 +845,7 @@ class Session:
         op = Extended()
         per_item: list[list[StatementResult]] = []
         inline_order: list[str] = []
-        deferred: list[tuple[list[Column], Any]] = []
+        deferred: DeferredRows = []
         if failure is None:
             for index, (sql, arg_list, max_rows) in enumerate(items):
                 try:
@@ -779,7 +861,8 @@ class Session:
                     failure, stop = exc, index
                     break
                 per_item.append([
-                    self._add_execute(op, state, args, max_rows, parse=k == 0, bind=bind)
+                    self._add_execute(op, state, args, max_rows, parse=k == 0, bind=bind,
+                                      deferred=deferred)
                     for k, (args, bind) in enumerate(zip(arg_list, binds))
                 ])
         if failure is not None:
@@ -912,7 +995,7 @@ class Session:
 
     def _add_inline(
         self, op: Extended, sql: str, arg_list: list[Sequence[Any]], max_rows: int,
-        deferred: list[tuple[list[Column], Any]],
+        deferred: DeferredRows,
     ) -> list[StatementResult]:
         """Parse, describe and run a new statement inside a batch (text formats).
 
@@ -955,7 +1038,7 @@ class Session:
 
     @staticmethod
     def _is_stale(error: BaseException) -> bool:
-        return isinstance(error, InvalidCachedStatementError)
+        return isinstance(error, InvalidCachedStatementError) or _type_dropped(error)
 
 
 # Command tags of statements that can change what cached statements return.
@@ -968,6 +1051,21 @@ def _aborted(cause: BaseException) -> PipelineAbortedError:
     )
     exc.__cause__ = cause
     return exc
+
+
+def _type_dropped(error: BaseException) -> bool:
+    """Did the server fail to find a type the statement was described with?
+
+    A type dropped and created again (a migration recreating an enum) gets
+    a new OID; a statement described before still names the old one as a
+    parameter type, which the server then reports as an internal error
+    (XX000, "cache lookup failed for type"), every time.  Describing the
+    statement again gives the new OID.
+    """
+    if not isinstance(error, PostgresError) or error.sqlstate != "XX000":
+        return False
+    routine = error.server_source_function or ""
+    return routine.startswith("getType") or "lookup failed for type" in (error.message or "")
 
 
 def _bind_formats_rejected(error: BaseException, result: StatementResult) -> bool:

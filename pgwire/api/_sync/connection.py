@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import warnings
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
@@ -103,20 +102,25 @@ class PreparedStatement(StatementInfo):
         self._runner = runner
         self._generation = runner.generation
         self._init_info(runner.session, state, record_class)
-        if state.name:
-            # Close the server statement once nobody can use it any more.
-            weakref.finalize(self, runner.session.forget_statement, state)
 
     def _execute(self, args: Sequence[Any], timeout: float | None,
                        max_rows: int = 0) -> StatementResult:
         self._runner.check_generation(self._generation)
-        result = self._runner.run(
-            self._session.execute_prepared_flow(self._state, args, max_rows=max_rows), timeout,
+        state, result = self._runner.run(
+            self._session.run_prepared_flow(self._state, args, max_rows=max_rows), timeout,
             query=self._state.sql, args=args,
         )
-        assert result is not None
+        self._use_state(state)
         self._last_status = result.status
         return result
+
+    def _live_state(self, timeout: float | None) -> PreparedState:
+        """The statement's state, prepared again first if a schema change dropped it."""
+        self._runner.check_generation(self._generation)
+        if not self._session.is_live(self._state):
+            self._use_state(self._runner.run(
+                self._session.live_prepared_flow(self._state), timeout))
+        return self._state
 
     def fetch(self, *args: Any, timeout: float | None = None) -> list[Record]:
         """Run the statement with ``args`` and return all its rows.
@@ -158,10 +162,10 @@ class PreparedStatement(StatementInfo):
         :raises pgwire.InterfaceError: the connection was released back to
             its pool since the statement was prepared.
         """
-        self._runner.check_generation(self._generation)
+        state = self._live_state(timeout)
         self._runner.run(
-            self._session.executemany_flow(self._state.sql, args, state=self._state), timeout,
-            query=self._state.sql, args=args,
+            self._session.executemany_flow(state.sql, args, state=state), timeout,
+            query=state.sql, args=args,
         )
 
     def cursor(self, *args: Any, prefetch: int | None = None,
@@ -199,10 +203,10 @@ class PreparedStatement(StatementInfo):
         """Run the statement for each argument tuple (one round trip) and
         return the rows of all of them, in order (asyncpg's ``fetchmany``)."""
         check_record_class(record_class)
-        self._runner.check_generation(self._generation)
+        state = self._live_state(timeout)
         results = self._runner.run(
-            self._session.executemany_flow(self._state.sql, args, state=self._state), timeout,
-            query=self._state.sql, args=args,
+            self._session.executemany_flow(state.sql, args, state=state), timeout,
+            query=state.sql, args=args,
         )
         return _rows_of_all(results, record_class or self._record_class)
 
@@ -495,9 +499,16 @@ class Connection(ReplicationCommands):
     def prepare(self, query: str, *, name: str | None = None,
                       timeout: float | None = None,
                       record_class: type[Record] | None = None) -> PreparedStatement:
-        """Prepare a statement for repeated execution on this connection."""
+        """Prepare a statement for repeated execution on this connection.
+
+        ``name`` names the server statement (else pgwire chooses one); it
+        is ignored where named statements are not used (behind a pooler in
+        transaction mode, where each use is parsed again).  A schema change
+        that invalidates the statement is recovered as for cached ones: the
+        statement is prepared again, transparently outside a transaction.
+        """
         check_record_class(record_class)
-        state = self._runner.run(self._session.prepare_flow(query), timeout)
+        state = self._runner.run(self._session.prepare_flow(query, name=name), timeout)
         return PreparedStatement(self._runner, state, record_class)
 
     # -- COPY ------------------------------------------------------------------
