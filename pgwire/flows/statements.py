@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from ..exceptions import (
@@ -154,6 +154,17 @@ class PreparedState:
             else self._bind_prefix
         )
         return wire.bind_message(prefix, values, self._bind_results)
+
+
+def _argument_tuple(index: int, args: Any) -> Sequence[Any]:
+    """Item ``index`` of executemany's iterable: a sequence of arguments."""
+    # Not isinstance Sequence: records and array rows are welcome too.
+    if isinstance(args, (str, bytes)) or not hasattr(args, "__len__"):
+        raise InterfaceError(
+            f"executemany() takes an iterable of argument sequences, one per execution: "
+            f"item {index} is {type(args).__name__} {args!r:.60}"
+        )
+    return cast("Sequence[Any]", args)
 
 
 def _argument_count_error(expected: int, given: int) -> InterfaceError:
@@ -963,7 +974,7 @@ class Session:
         results = [
             # An unnamed statement stays until the next Parse: one Parse
             # serves the whole batch.
-            self._add_execute(op, state, args, parse=index == 0)
+            self._add_execute(op, state, _argument_tuple(index, args), parse=index == 0)
             for index, args in enumerate(args_seq)
         ]
         if not results:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 
-from ..exceptions import ProtocolError
+from ..exceptions import InterfaceError, ProtocolError
 
 try:
     import cython
@@ -88,8 +88,18 @@ def cstring(value: str) -> bytes:
     # Tested on the str: `b"\x00" in data` would raise and catch a
     # TypeError inside CPython (it tries the operand as an int first).
     if "\x00" in value:
-        raise ValueError(f"string contains a NUL byte: {value!r}")
-    return value.encode("utf-8") + b"\x00"
+        raise InterfaceError(
+            f"a string sent to the server contains a NUL character (\\x00) at position "
+            f"{value.index(chr(0))}, which the protocol cannot carry (its strings end at "
+            f"NUL): {value[:80]!r}"
+        )
+    try:
+        return value.encode("utf-8") + b"\x00"
+    except UnicodeEncodeError as exc:
+        raise InterfaceError(
+            f"a string sent to the server cannot be encoded in UTF-8 ({exc.reason} at "
+            f"position {exc.start}): {value[:80]!r}"
+        ) from None
 
 
 def startup_message(params: dict[str, str], version: int = PROTOCOL_3_0) -> bytes:

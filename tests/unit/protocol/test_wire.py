@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pgwire.exceptions import ProtocolError
+from pgwire.exceptions import InterfaceError, ProtocolError
 from pgwire.protocol import wire
 from pgwire.protocol.wire import MessageReader
 from pgwire.types import default_registry
@@ -92,5 +92,5 @@ def test_bind_message_layout() -> None:
         + struct.pack("!hh", 1, 1)
     )
     assert message == msg(b"B", body)
-    with pytest.raises(ValueError, match="NUL"):
+    with pytest.raises(InterfaceError, match="NUL"):
         wire.bind("p\x00", "s", [], [], [])
