@@ -211,6 +211,63 @@ async def test_remove_listener(api: Any, conn: Any, make_conn: Any) -> None:
     assert await channels() == ["Shared Channel"]
 
 
+async def _listening(conn: Any) -> list[str]:
+    return sorted(r[0] for r in await conn.fetch("SELECT pg_listening_channels()"))
+
+
+@pytest.mark.parametrize("how", ["block", "savepoint", "statements", "failed_block"])
+async def test_listen_inside_a_rolled_back_transaction(api: Any, conn: Any, make_conn: Any,
+                                                       how: str) -> None:
+    """A rollback undoes LISTEN and UNLISTEN on the server (also of a
+    savepoint); the listener registry stays the truth: what has a callback
+    is listened to again once the transaction is over."""
+    sender = await make_conn()
+    kept, dropped = Collector(), Collector()
+    await conn.add_listener("dropped", dropped)
+
+    async def change() -> None:
+        await conn.add_listener("kept", kept)
+        await conn.remove_listener("dropped", dropped)
+
+    if how == "block":
+        with pytest.raises(LookupError):
+            async with conn.transaction():
+                await change()
+                raise LookupError
+    elif how == "savepoint":
+        async with conn.transaction():
+            with pytest.raises(LookupError):
+                async with conn.transaction():
+                    await change()
+                    raise LookupError
+    elif how == "statements":
+        await conn.execute("BEGIN")
+        await change()
+        await conn.execute("ROLLBACK")
+    else:
+        with pytest.raises(pgwire.InFailedSQLTransactionError):
+            async with conn.transaction():
+                await change()
+                with pytest.raises(pgwire.DivisionByZeroError):
+                    await conn.execute("SELECT 1/0")
+    assert await _listening(conn) == ["kept"]
+    await sender.execute("NOTIFY kept, 'k'; NOTIFY dropped, 'd'")
+    await wait_for_delivery(api, conn, lambda: bool(kept.calls))
+    assert kept.payloads == ["k"] and dropped.calls == []
+
+
+async def test_listen_inside_a_committed_transaction(api: Any, conn: Any,
+                                                     make_conn: Any) -> None:
+    sender = await make_conn()
+    kept = Collector()
+    async with conn.transaction():
+        await conn.add_listener("committed", kept)
+    assert await _listening(conn) == ["committed"]
+    await sender.execute("NOTIFY committed, 'c'")
+    await wait_for_delivery(api, conn, lambda: bool(kept.calls))
+    assert kept.payloads == ["c"]
+
+
 async def test_exception_in_callback_does_not_break_connection(
         api: Any, conn: Any, make_conn: Any, caplog: pytest.LogCaptureFixture) -> None:
     sender = await make_conn()

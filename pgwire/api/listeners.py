@@ -53,7 +53,7 @@ class Listeners:
     """The listeners of one connection (``owner`` is what callbacks receive first)."""
 
     __slots__ = ("owner", "call", "channels", "log_listeners", "termination_listeners",
-                 "_terminated")
+                 "unsettled", "_terminated")
 
     def __init__(self, call: Callable[..., None]) -> None:
         self.owner: Any = None
@@ -61,6 +61,9 @@ class Listeners:
         self.channels: dict[str, list[Callback]] = {}
         self.log_listeners: list[Callback] = []
         self.termination_listeners: list[Callback] = []
+        # Channels LISTENed or UNLISTENed inside a transaction block: a
+        # rollback (of it, or of a savepoint) undoes that on the server.
+        self.unsettled: set[str] = set()
         self._terminated = False
 
     # -- events from the server ------------------------------------------------
@@ -110,8 +113,22 @@ class Listeners:
         del self.channels[channel]
         return f"UNLISTEN {quote_ident(channel)}"
 
+    def settle_statement(self) -> str | None:
+        """After a transaction block: LISTEN / UNLISTEN again what was changed
+        inside it (a no-op for the server where it committed), so the server
+        listens exactly to the channels that have callbacks."""
+        if not self.unsettled:
+            return None
+        statements = [
+            f"{'LISTEN' if channel in self.channels else 'UNLISTEN'} {quote_ident(channel)}"
+            for channel in sorted(self.unsettled)
+        ]
+        self.unsettled.clear()
+        return "; ".join(statements)
+
     def clear(self) -> None:
         """Forget every listener (a pool hands the connection to someone else)."""
+        self.unsettled.clear()
         self.channels.clear()
         self.log_listeners.clear()
         self.termination_listeners.clear()

@@ -6,6 +6,11 @@ the ``PG*`` environment variables and libpq's defaults (PostgreSQL docs,
 "Parameter Key Words", section 32.1.2), checks every value and produces one
 immutable :class:`ConnectParams`.  A value pgwire cannot honour is refused
 here, with the keyword's name, rather than ignored.
+
+The password, wherever it comes from, is kept as a
+:class:`~pgwire.conninfo.secret.Secret` (a ``str`` whose ``repr()`` is
+masked), and so is the connection string: neither shows in the reprs of
+the parameters nor in the locals of a traceback's frames.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from ..exceptions import ClientConfigurationError, UnsupportedClientFeatureError
 from .files import PasswordFile, lookup_password, password_file, read_service
 from .keywords import KEYWORDS, STARTUP_ENVIRONMENT
+from .secret import mask_password
 from .strings import check_keyword, parse_conninfo
 from .tls import TLSSettings, tls_settings
 
@@ -50,6 +56,7 @@ class Host:
     #: A numeric address to connect to instead of resolving ``host``.
     hostaddr: str | None
     port: int
+    #: A :class:`~pgwire.conninfo.secret.Secret` (its repr() is masked).
     password: str | None = field(repr=False)
     #: The password file the password came from (for error messages).
     password_file: str | None = None
@@ -184,10 +191,14 @@ def build_params(
     meaning (``host``/``port`` may be lists, ``ssl`` a mode, a bool or an
     ``ssl.SSLContext``, ``timeout`` in seconds).
     """
-    env = os.environ if environ is None else environ
+    # The password and the DSN (which may hold one) are masked at once: an
+    # error raised below has this frame in its traceback.
+    password = None if password is None else mask_password(str(password))
+    env = _environment(os.environ if environ is None else environ)
     if dsn is not None and not isinstance(dsn, str):
         raise TypeError(f"dsn is expected to be a str, got {type(dsn).__qualname__}")
-    values: dict[str, str] = parse_conninfo(dsn) if dsn else {}
+    dsn = None if dsn is None else mask_password(dsn)
+    values: dict[str, str] = _parse_dsn(dsn) if dsn else {}
 
     explicit: dict[str, str] = {}
     for name, value in keywords.items():
@@ -200,7 +211,9 @@ def build_params(
         explicit["port"] = (
             ",".join(str(p) for p in port) if isinstance(port, (list, tuple)) else str(port)
         )
-    for name, value in (("user", user), ("password", password), ("dbname", database),
+    if password is not None:
+        explicit["password"] = password
+    for name, value in (("user", user), ("dbname", database),
                         ("target_session_attrs", target_session_attrs)):
         if value is not None:
             explicit[name] = str(value)
@@ -213,7 +226,7 @@ def build_params(
     service = values.get("service") or env.get("PGSERVICE")
     if service:
         for name, value in read_service(service, values.get("servicefile")).items():
-            values.setdefault(name, value)
+            values.setdefault(name, mask_password(value) if name == "password" else value)
 
     def get(name: str) -> str | None:
         if name in values:
@@ -258,6 +271,35 @@ def build_params(
         oauth_token=_oauth_token(oauth_token),
         oauth_issuer=get("oauth_issuer") or None,
     )
+
+
+def _environment(env: Mapping[str, str]) -> dict[str, str]:
+    """A copy of the environment with ``PGPASSWORD`` masked (the copy is a
+    local of build_params, whose frame may be in a traceback)."""
+    copy = dict(env)
+    if "PGPASSWORD" in copy:
+        copy["PGPASSWORD"] = mask_password(copy["PGPASSWORD"])
+    return copy
+
+
+def _parse_dsn(dsn: str) -> dict[str, str]:
+    """``parse_conninfo(dsn)``, the password masked.
+
+    A malformed DSN is refused by an exception raised here, outside the
+    parser: the parser's frames, whose locals hold the pieces of the DSN
+    (the password among them), are then in no traceback, and neither is
+    the parser's exception as ``__context__``.
+    """
+    problem: str | None = None
+    try:
+        values = parse_conninfo(dsn)
+    except ClientConfigurationError as exc:
+        problem = str(exc)
+    if problem is not None:
+        raise ClientConfigurationError(problem)
+    if "password" in values:
+        values["password"] = mask_password(values["password"])
+    return values
 
 
 def _oauth_token(token: Any) -> Any:
@@ -329,7 +371,7 @@ def _host_list(
         raise ClientConfigurationError(
             f"could not match {len(port_items)} port numbers to {count} hosts"
         )
-    password = get("password")
+    password = mask_password(get("password"))
     hosts = []
     for i in range(count):
         name = host_items[i].strip() if host_items else ""
@@ -349,7 +391,8 @@ def _host_list(
             # libpq matches the host name, else the hostaddr; the default
             # socket matches as "localhost".
             match_host = name or addr
-            host_password = lookup_password(pwfile, match_host, port_text, database, user)
+            host_password = mask_password(
+                lookup_password(pwfile, match_host, port_text, database, user))
             if host_password is not None:
                 source = os.fspath(pwfile.path)
         hosts.append(Host(host_name, addr or None, port, host_password, source))

@@ -4,12 +4,16 @@ PostgreSQL docs, "Connection Strings" (libpq, section 32.1.1).  Both forms
 are parsed into a ``{keyword: value}`` dict of libpq keywords; a keyword
 libpq does not know is refused with libpq's own message.  Values are not
 interpreted here (see :mod:`pgwire.conninfo.params`).
+
+Unlike libpq's, the messages never quote the password: a URI is quoted with
+its password masked, a malformed escape in the password is not quoted.
 """
 
 from __future__ import annotations
 
 from ..exceptions import ClientConfigurationError
 from .keywords import KEYWORDS
+from .secret import MASK
 
 URI_SCHEMES = ("postgresql://", "postgres://")
 
@@ -84,10 +88,14 @@ def _parse_key_value(text: str) -> dict[str, str]:
         result[name] = "".join(value)
 
 
-def _percent_decode(text: str) -> str:
-    """Decode %XX escapes as libpq does: a malformed escape or %00 is an error."""
+def _percent_decode(text: str, *, secret: bool = False) -> str:
+    """Decode %XX escapes as libpq does: a malformed escape or %00 is an error.
+
+    ``secret``: ``text`` is the password, which the message does not quote.
+    """
     if "%" not in text:
         return text
+    shown = "in the password" if secret else f'"{text}"'
     out = bytearray()
     i, n = 0, len(text)
     while i < n:
@@ -95,9 +103,10 @@ def _percent_decode(text: str) -> str:
         if ch == "%":
             token = text[i + 1 : i + 3]
             if len(token) != 2 or not all(c in "0123456789abcdefABCDEF" for c in token):
-                raise ClientConfigurationError(f'invalid percent-encoded token: "{text}"')
+                raise ClientConfigurationError(f"invalid percent-encoded token: {shown}")
             if token == "00":
-                raise ClientConfigurationError(f'forbidden value %00 in percent-encoded value: "{text}"')
+                raise ClientConfigurationError(
+                    f"forbidden value %00 in percent-encoded value: {shown}")
             out.append(int(token, 16))
             i += 3
         else:
@@ -106,22 +115,38 @@ def _percent_decode(text: str) -> str:
     try:
         return out.decode("utf-8")
     except UnicodeDecodeError:
-        raise ClientConfigurationError(f'invalid percent-encoded token: "{text}"') from None
+        raise ClientConfigurationError(f"invalid percent-encoded token: {shown}") from None
+
+
+def _masked_uri(uri: str) -> str:
+    """``uri`` with its password (if any) masked, for error messages."""
+    scheme, _, rest = uri.partition("://")
+    end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority = rest[:end]
+    if "@" not in authority:
+        return uri
+    userinfo, _, hosts = authority.rpartition("@")
+    user, has_password, _ = userinfo.partition(":")
+    if not has_password:
+        return uri
+    return f"{scheme}://{user}:{MASK}@{hosts}{rest[end:]}"
 
 
 def _parse_uri(uri: str) -> dict[str, str]:
     """``postgresql://[user[:password]@][host[:port][,...]][/dbname][?key=value&...]``"""
     result: dict[str, str] = {}
     rest = uri.split("://", 1)[1]
+    offset = len(uri) - len(rest)  # where the next host starts in uri
     rest, _, query = rest.partition("?")
     authority, slash, path = rest.partition("/")
     if "@" in authority:
         userinfo, _, authority = authority.rpartition("@")
+        offset += len(userinfo) + 1
         user, has_password, password = userinfo.partition(":")
         if user:
             result["user"] = _percent_decode(user)
         if has_password:
-            result["password"] = _percent_decode(password)
+            result["password"] = _percent_decode(password, secret=True)
     hosts: list[str] = []
     ports: list[str] = []
     for item in authority.split(",") if authority else []:
@@ -130,14 +155,18 @@ def _parse_uri(uri: str) -> dict[str, str]:
             if not closed:
                 raise ClientConfigurationError(
                     f'end of string reached when looking for matching "]" in IPv6 host address '
-                    f'in URI: "{uri}"'
+                    f'in URI: "{_masked_uri(uri)}"'
                 )
             if not host:
-                raise ClientConfigurationError(f'IPv6 host address may not be empty in URI: "{uri}"')
-            if after and not after.startswith(":"):
                 raise ClientConfigurationError(
-                    f'unexpected character "{after[0]}" at position {uri.find(after)} in URI '
-                    f'(expected ":" or "/"): "{uri}"'
+                    f'IPv6 host address may not be empty in URI: "{_masked_uri(uri)}"')
+            if after and not after.startswith(":"):
+                shown = _masked_uri(uri)
+                # The position in the URI as shown, after the masked password.
+                position = offset + len(host) + 2 - (len(uri) - len(shown))
+                raise ClientConfigurationError(
+                    f'unexpected character "{after[0]}" at position {position} in URI '
+                    f'(expected ":" or "/"): "{shown}"'
                 )
             port = after[1:]
         else:
@@ -145,6 +174,7 @@ def _parse_uri(uri: str) -> dict[str, str]:
             host = _percent_decode(host)
         hosts.append(host)
         ports.append(_percent_decode(port))
+        offset += len(item) + 1
     if any(hosts):
         result["host"] = ",".join(hosts)
     if any(ports):

@@ -6,6 +6,12 @@ SCRAM follows RFC 5802 and RFC 7677 as PostgreSQL applies them
 client-first message is ignored by the server, so it is sent empty, and the
 server's final signature is verified so a server that does not know the
 password cannot pretend to.
+
+The exchange keeps the password only as it was given (the connect flow
+gives a ``str`` whose ``repr()`` is masked) and only until the client's
+proof is computed; the password's bytes live in a function of their own.
+A traceback through the exchange (a forged signature) thus shows no
+password in its frames' locals.
 """
 
 from __future__ import annotations
@@ -69,6 +75,11 @@ def _hmac(key: bytes, msg: bytes) -> bytes:
     return hmac.new(key, msg, hashlib.sha256).digest()
 
 
+def _salted_password(password: str, salt: bytes, iterations: int) -> bytes:
+    """SaltedPassword := Hi(Normalize(password), salt, i) (RFC 5802, section 3)."""
+    return hashlib.pbkdf2_hmac("sha256", saslprep(password).encode("utf-8"), salt, iterations)
+
+
 class ScramSha256:
     """Client side of one SCRAM-SHA-256 exchange, with or without channel binding.
 
@@ -90,7 +101,8 @@ class ScramSha256:
         channel_binding: bytes | None = None,
         client_supports_binding: bool = False,
     ) -> None:
-        self._password = saslprep(password).encode("utf-8")
+        # Kept as given until client_final(); forgotten then.
+        self._password: str | None = password
         self._client_nonce = nonce or base64.b64encode(secrets.token_bytes(18)).decode("ascii")
         self._binding = channel_binding
         if channel_binding is not None:
@@ -123,10 +135,13 @@ class ScramSha256:
             raise ProtocolError("SCRAM server nonce does not extend the client nonce")
         if iterations < 1:
             raise ProtocolError("SCRAM iteration count must be positive")
+        if self._password is None:
+            raise InterfaceError("this SCRAM exchange has already sent its proof")
         binding_input = self._gs2_header.encode("ascii") + (self._binding or b"")
         channel_binding = base64.b64encode(binding_input).decode("ascii")
         final_without_proof = f"c={channel_binding},r={nonce}"
-        salted = hashlib.pbkdf2_hmac("sha256", self._password, salt, iterations)
+        salted = _salted_password(self._password, salt, iterations)
+        self._password = None  # only the signatures are needed from here on
         client_key = _hmac(salted, b"Client Key")
         stored_key = hashlib.sha256(client_key).digest()
         self._auth_message = ",".join(

@@ -77,6 +77,14 @@ class Runner:
     def in_transaction(self) -> bool:
         return self.engine.transaction_status in _IN_TRANSACTION
 
+    async def settle_listeners(self) -> None:
+        """Once no transaction is open, LISTEN/UNLISTEN again what a
+        transaction block changed (see ``Listeners.settle_statement``)."""
+        if self.listeners.unsettled and not self.in_transaction() and not self.is_closed():
+            statement = self.listeners.settle_statement()
+            if statement is not None:
+                await self.run(self.session.simple_query_flow(statement))
+
     def check_generation(self, generation: int) -> None:
         """Refuse objects of an earlier pool holder (see :attr:`generation`)."""
         if generation != self.generation:

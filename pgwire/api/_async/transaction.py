@@ -43,7 +43,11 @@ class Transaction(TransactionBase):
         except BaseException:
             self._ended(TransactionState.FAILED)
             raise
-        self._ended(self._check_end(action, status, state))
+        try:
+            self._ended(self._check_end(action, status, state))
+        finally:
+            if self._connection.listeners.unsettled:
+                await self._connection.settle_listeners()
 
     async def commit(self) -> None:
         """End the block: COMMIT, or RELEASE SAVEPOINT when nested.

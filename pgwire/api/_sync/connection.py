@@ -333,7 +333,7 @@ class Connection(ReplicationCommands):
                     "pooling mode (pgbouncer's default) notifications are not delivered to "
                     "this connection; listen on a direct connection"), stacklevel=2)
             try:
-                self.execute(statement)
+                self._listen_statement(channel, statement)
             except BaseException:
                 self._runner.listeners.unlisten(channel, callback)
                 raise
@@ -344,7 +344,14 @@ class Connection(ReplicationCommands):
         is sent, unless the connection is closed."""
         statement = self._runner.listeners.unlisten(channel, callback)
         if statement is not None and not self.is_closed():
-            self.execute(statement)
+            self._listen_statement(channel, statement)
+
+    def _listen_statement(self, channel: str, statement: str) -> None:
+        runner = self._runner
+        if runner.in_transaction():
+            # Undone by a rollback: settled again when the block ends.
+            runner.listeners.unsettled.add(channel)
+        self.execute(statement)
 
     def add_log_listener(self, callback: Callable[..., Any]) -> None:
         """Call ``callback(connection, message)`` for each NOTICE/WARNING the server sends.
@@ -406,6 +413,8 @@ class Connection(ReplicationCommands):
         session = self._session
         if not args:
             op = self._runner.run(session.simple_query_flow(query), timeout, query=query)
+            if self._runner.listeners.unsettled:  # a COMMIT or ROLLBACK of one's own
+                self._runner.settle_listeners()
             return op.results[-1].status or "" if op.results else ""
         result = self._runner.run(session.execute_flow(query, args), timeout,
                                         query=query, args=args)

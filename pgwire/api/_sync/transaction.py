@@ -44,7 +44,11 @@ class Transaction(TransactionBase):
         except BaseException:
             self._ended(TransactionState.FAILED)
             raise
-        self._ended(self._check_end(action, status, state))
+        try:
+            self._ended(self._check_end(action, status, state))
+        finally:
+            if self._connection.listeners.unsettled:
+                self._connection.settle_listeners()
 
     def commit(self) -> None:
         """End the block: COMMIT, or RELEASE SAVEPOINT when nested.
