@@ -38,10 +38,10 @@ import pgwire
 class PipelineUnderTest:
     """One pipeline of either API, driven with ``async with`` and awaits."""
 
-    def __init__(self, api: Any, conn: Any) -> None:
+    def __init__(self, api: Any, conn: Any, **options: Any) -> None:
         self.api = api
         self.raw = api.unwrap(conn)
-        self.pipeline = self.raw.pipeline()
+        self.pipeline = self.raw.pipeline(**options)
         # The blocking pipeline belongs to one thread, as in real programs.
         self._thread = (concurrent.futures.ThreadPoolExecutor(max_workers=1)
                         if api.name == "sync" else None)
@@ -98,8 +98,8 @@ class PipelineUnderTest:
             await self._in_thread(enter)
 
 
-def open_pipeline(api: Any, conn: Any) -> PipelineUnderTest:
-    return PipelineUnderTest(api, conn)
+def open_pipeline(api: Any, conn: Any, **options: Any) -> PipelineUnderTest:
+    return PipelineUnderTest(api, conn, **options)
 
 
 @pytest.fixture
@@ -556,3 +556,27 @@ async def test_cancelled_pipeline_cancels_the_server_work(conn: Any) -> None:
         await task
     assert await conn.fetchval("SELECT 'next'") == "next"
     assert time.monotonic() - started < 0.7, "the pipeline's statement was not cancelled"
+
+
+@pytest.mark.parametrize("where", ["pipeline", "command_timeout"])
+async def test_pipeline_timeout(api: Any, make_conn: Any, where: str) -> None:
+    """A sync that takes too long: TimeoutError, the server's work is
+    cancelled, every pending result fails, the connection stays in step."""
+    if where == "pipeline":
+        conn = await make_conn()
+        options = {"timeout": 1.0}
+    else:
+        conn = await make_conn(command_timeout=1.0)
+        options = {}
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        async with open_pipeline(api, conn, **options) as p:
+            first = p.fetchval("SELECT 1")
+            slow = p.fetchval("SELECT pg_sleep(60)")
+    assert time.monotonic() - started < 15  # not the 60 s of the statement
+    for pending in (first, slow):
+        with pytest.raises(TimeoutError):
+            pending.result()
+    token = secrets.token_hex(4)
+    assert await conn.fetchval("SELECT $1::text", token) == token
+    assert not conn.is_in_transaction()

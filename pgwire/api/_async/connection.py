@@ -624,11 +624,12 @@ class Connection(ReplicationCommands):
         """A transaction block; nested blocks become savepoints."""
         return Transaction(self._runner, isolation, readonly, deferrable)
 
-    def pipeline(self) -> Pipeline:
+    def pipeline(self, *, timeout: float | None = None) -> Pipeline:
         """Pipeline mode: ``async with conn.pipeline() as p:`` then ``p.fetch(...)``
         etc. return pending results settled at ``p.sync()`` or the end of
-        the block (see :mod:`pgwire.api._async.pipeline`)."""
-        return Pipeline(self._runner)
+        the block (see :mod:`pgwire.api._async.pipeline`).  ``timeout``
+        bounds each sync's round trip (default: ``command_timeout``)."""
+        return Pipeline(self._runner, timeout)
 
     # -- closing -------------------------------------------------------------
 

@@ -47,8 +47,9 @@ from .runner import Runner
 class Pipeline:
     """A pipeline on one connection (see the module docstring)."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, timeout: float | None = None) -> None:
         self._runner = runner
+        self._timeout = timeout
         self._generation = runner.generation
         self._queue = PipelineQueue()
         self._pendings: list[Pending[Any]] = []
@@ -95,15 +96,23 @@ class Pipeline:
         gives None once all of them ran.  Errors as :meth:`fetch`."""
         return self._add(query, executemany_item(args))
 
-    async def sync(self) -> None:
-        """Send what is queued with one Sync and settle its pending results."""
+    async def sync(self, *, timeout: float | None = None) -> None:
+        """Send what is queued with one Sync and settle its pending results.
+
+        ``timeout`` bounds the round trip (default: the pipeline's, else the
+        connection's ``command_timeout``); when it expires the server is
+        sent a cancel request, the pending results fail with the
+        ``TimeoutError`` and the connection stays usable.
+        """
         items, shapers = self._queue.take()
         pendings, self._pendings = self._pendings, []
         if not items:
             return
         runner = self._runner
         try:
-            outcomes = await runner.run_in_pipeline(runner.session.pipeline_flow(items))
+            outcomes = await runner.run_in_pipeline(
+                runner.session.pipeline_flow(items),
+                self._timeout if timeout is None else timeout)
         except BaseException as exc:
             for pending in pendings:
                 flavour.settle(pending, False, exc)

@@ -209,11 +209,18 @@ class Runner:
             for logger in list(self.query_loggers):
                 flavour.call_listener(logger, record)
 
-    def run_in_pipeline(self, flow: Flow[T]) -> T:
-        """Run a flow of the pipeline that holds the connection (no lock, no timeout)."""
+    def run_in_pipeline(self, flow: Flow[T], timeout: float | None = None) -> T:
+        """Run a flow of the pipeline that holds the connection (no lock to take)."""
         self.check_open()
+        timeout = self.timeout(timeout)
+        deadline = None if timeout is None else self.driver.deadline(timeout)
         try:
-            return self.driver.run_flow(flow)
+            return self.driver.run_flow(flow, deadline)
+        except TimeoutError as exc:
+            self.interrupted()
+            if exc.args:
+                raise
+            raise flavour.TimeoutError(f"the pipeline timed out after {timeout} s") from None
         except BaseException:
             self.interrupted()
             raise
