@@ -88,6 +88,10 @@ class BlockingDriver:
         self._raw = bytearray()
         self._raw_eof = False
         self._delivered = 0
+        # A poll object registered for reading, kept while the socket is the
+        # same: one per wait would cost an allocation and a register each.
+        self._poller: Any = None
+        self._poller_sock: Socket | None = None
         self.on_events: Callable[[list[Any]], None] | None = None
         self.on_lost: Callable[[], None] | None = None
 
@@ -217,7 +221,8 @@ class BlockingDriver:
         raise InterfaceError(f"a flow asked for something no driver does: {request!r}")
 
     def _start(self, op: Operation, limit: float | None) -> None:
-        self._require_socket()
+        if self.sock is None:
+            self._require_socket()  # raises
         engine = self.engine
         assert engine is not None
         if not self._engine_mode:
@@ -229,14 +234,21 @@ class BlockingDriver:
             # Take in what arrived while idle first (a FATAL message, EOF),
             # so it is not mistaken for the answer to this request.
             self._poll()
-        self._require_socket()
+            if self.sock is None:
+                self._require_socket()  # raises
         engine.send(op)
         self._send_all(engine.data_to_send(), limit)
 
     def _wait_op(self, op: Operation, limit: float | None) -> Operation:
+        engine = self.engine
+        assert engine is not None
         while not op.done:
             self._receive(limit)
-            self._flush(limit)
+            if self.sock is not None:
+                # What the engine queued while reading (authentication, CopyFail).
+                out = engine.data_to_send()
+                if out:
+                    self._send_all(out, limit)
         return op
 
     def _flush(self, limit: float | None) -> None:
@@ -311,13 +323,18 @@ class BlockingDriver:
 
     def _receive(self, deadline: float | None) -> list[Operation]:
         """Wait for data (up to the deadline) and feed it to the engine."""
-        if deadline is not None and time.monotonic() >= deadline:
-            # Checked before reading, so a steady stream of data (a large
-            # result) cannot keep a timed-out call going.
-            raise TimeoutError()
-        sock = self._require_socket()
+        remaining = None
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                # Checked before reading, so a steady stream of data (a large
+                # result) cannot keep a timed-out call going.
+                raise TimeoutError()
+        sock = self.sock
+        if sock is None:
+            sock = self._require_socket()  # raises
         if not (isinstance(sock, ssl_module.SSLSocket) and sock.pending()):
-            if not _wait(sock, False, _remaining(deadline))[0]:
+            if not self._readable(sock, remaining):
                 raise TimeoutError()
         try:
             try:
@@ -340,6 +357,20 @@ class BlockingDriver:
             self._tear(exc, "interrupted while reading the server's answer")
             raise
 
+    def _readable(self, sock: Socket, timeout: float | None) -> bool:
+        """Wait until ``sock`` is readable, up to ``timeout`` (None: no limit)."""
+        if sock.fileno() < 0:
+            return True  # closed meanwhile (terminate()): recv reports it
+        poller = self._poller
+        if self._poller_sock is not sock:
+            if not hasattr(select, "poll"):  # Windows
+                return _wait(sock, False, timeout)[0]
+            poller = self._poller = select.poll()
+            poller.register(sock, select.POLLIN)
+            self._poller_sock = sock
+        # An error or hang-up counts as readable too: recv then reports it.
+        return bool(poller.poll(None if timeout is None else timeout * 1000))
+
     def _lost(self, exc: BaseException | None) -> None:
         self._raw_eof = True
         engine = self.engine
@@ -351,7 +382,7 @@ class BlockingDriver:
             engine.receive_eof(error)
         self.abort()
 
-    def _send_all(self, data: bytes, deadline: float | None) -> None:
+    def _send_all(self, data: bytes | memoryview, deadline: float | None) -> None:
         """Write everything, reading whatever the server sends meanwhile.
 
         Given up part way (a timeout, an exception from a signal handler),
@@ -360,6 +391,22 @@ class BlockingDriver:
         step.  It is closed at once instead (its operations fail with
         ConnectionDoesNotExistError) and the exception goes on.
         """
+        sock = self.sock
+        if sock is not None and len(data) <= _RECV_SIZE:
+            try:
+                # Most requests fit in the socket's buffer: sent at once.
+                sent = sock.send(data)
+            except (BlockingIOError, ssl_module.SSLWantWriteError, ssl_module.SSLWantReadError):
+                sent = 0
+            except OSError as exc:
+                self._lost(exc)
+                return
+            except BaseException as exc:
+                self._tear(exc, "a request was cut short while being sent")
+                raise
+            if sent == len(data):
+                return
+            data = memoryview(data)[sent:]
         try:
             self._send_all_or_raise(data, deadline)
         except BaseException as exc:
@@ -377,7 +424,7 @@ class BlockingDriver:
             self.engine.receive_eof(torn)
         self.abort()
 
-    def _send_all_or_raise(self, data: bytes, deadline: float | None) -> None:
+    def _send_all_or_raise(self, data: bytes | memoryview, deadline: float | None) -> None:
         view = memoryview(data)
         sock = self._require_socket()
         try:
@@ -422,7 +469,7 @@ class BlockingDriver:
         while self.sock is not None:
             sock = self.sock
             if not (isinstance(sock, ssl_module.SSLSocket) and sock.pending()):
-                if not _wait(sock, False, 0)[0]:
+                if not self._readable(sock, 0):
                     return
             self._receive(None)
 

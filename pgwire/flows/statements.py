@@ -713,7 +713,7 @@ class Session:
             # error stands if the types did not change.
             self._drop_cached(state)
             return None
-        done = yield self._with_closes(op)
+        done = yield (self._with_closes(op) if self._to_close else op)
         if done.error is not None:
             if isinstance(done.error, OutdatedSchemaCacheError):
                 self.schema_changed()
@@ -723,8 +723,10 @@ class Session:
                     return None
                 raise _stale_error(done.error) from done.error
             raise done.error
-        yield from self._decode_deferred(deferred)
-        self._note_commands([result])
+        if deferred:
+            yield from self._decode_deferred(deferred)
+        if self.engine.transaction_status is TransactionStatus.IN_TRANSACTION:
+            self._note_commands([result])
         return result
 
     def run_prepared_flow(

@@ -463,7 +463,8 @@ class Connection(ReplicationCommands):
         per SQLSTATE: ``UniqueViolationError``...) and
         :class:`~pgwire.DataError` for an argument its column type cannot take.
         """
-        check_record_class(record_class)
+        if record_class is not None:
+            check_record_class(record_class)
         result = await self._runner.run(self._session.execute_flow(query, args), timeout,
                                         query=query, args=args)
         return rows_of(result, record_class)
@@ -472,7 +473,8 @@ class Connection(ReplicationCommands):
                        record_class: type[Record] | None = None) -> Record | None:
         """The first row of ``query`` (None when there is none); the rest are
         not even sent by the server.  Arguments and errors as :meth:`fetch`."""
-        check_record_class(record_class)
+        if record_class is not None:
+            check_record_class(record_class)
         result = await self._runner.run(
             self._session.execute_flow(query, args, max_rows=1), timeout, query=query, args=args
         )
@@ -483,8 +485,11 @@ class Connection(ReplicationCommands):
                        timeout: float | None = None) -> Any:
         """One value of the first row: ``column`` by position or name (None
         when there is no row).  Arguments and errors as :meth:`fetch`."""
-        row = await self.fetchrow(query, *args, timeout=timeout)
-        return None if row is None else row[column]
+        result = await self._runner.run(
+            self._session.execute_flow(query, args, max_rows=1), timeout, query=query, args=args
+        )
+        rows = result.rows
+        return rows[0][column] if rows else None
 
     async def query(self, query: str, *args: Any, timeout: float | None = None,
                     record_class: type[Record] | None = None) -> Result:

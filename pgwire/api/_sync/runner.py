@@ -153,7 +153,8 @@ class Runner:
                 raise InterfaceError(
                     "the connection is in pipeline mode: queue statements on the pipeline object"
                 )
-            timeout = self.timeout(timeout)
+            if timeout is not None or self.command_timeout is not None:
+                timeout = self.timeout(timeout)
             deadline = None
             if timeout is not None:
                 if timeout <= 0:

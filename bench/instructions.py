@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Client CPU instructions per query, counted by valgrind: pgwire against its peers.
+
+Throughput on a shared 2-core machine moves with the load; the number of
+instructions the client executes per query does not.  For each client this
+runs a short program under ``valgrind --tool=cachegrind --cache-sim=no``
+twice, with N and 2N queries of ``SELECT $1::int`` (one connection, after a
+warm-up), and reports (instructions(2N) - instructions(N)) / N: start-up,
+imports and connecting cancel out.  The server runs outside valgrind.
+
+    python bench/instructions.py                    # all clients, N = 2000
+    python bench/instructions.py --queries 1000 --clients pgwire_sync,psycopg_sync
+
+Needs valgrind (``apt-get install valgrind``) and the peers of
+``bench/requirements.txt``; a missing peer is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Each program connects, warms up (statement prepared and cached), then runs
+# the measured loop; {n} queries, {dsn} the server.
+PROGRAMS = {
+    "pgwire_async": """
+import asyncio, pgwire
+async def main():
+    conn = await pgwire.connect({dsn!r})
+    for i in range(50):
+        await conn.fetchval("SELECT $1::int", i)
+    for i in range({n}):
+        await conn.fetchval("SELECT $1::int", i)
+    await conn.close()
+asyncio.run(main())
+""",
+    "asyncpg": """
+import asyncio, asyncpg
+async def main():
+    conn = await asyncpg.connect({dsn!r})
+    for i in range(50):
+        await conn.fetchval("SELECT $1::int", i)
+    for i in range({n}):
+        await conn.fetchval("SELECT $1::int", i)
+    await conn.close()
+asyncio.run(main())
+""",
+    "psycopg_async": """
+import asyncio, psycopg
+async def main():
+    conn = await psycopg.AsyncConnection.connect({dsn!r}, autocommit=True)
+    cur = conn.cursor()
+    for i in range(50):
+        await cur.execute("SELECT %s::int", (i,)); await cur.fetchone()
+    for i in range({n}):
+        await cur.execute("SELECT %s::int", (i,)); await cur.fetchone()
+    await conn.close()
+asyncio.run(main())
+""",
+    "pgwire_sync": """
+import pgwire.sync
+conn = pgwire.sync.connect({dsn!r})
+for i in range(50):
+    conn.fetchval("SELECT $1::int", i)
+for i in range({n}):
+    conn.fetchval("SELECT $1::int", i)
+conn.close()
+""",
+    "psycopg_sync": """
+import psycopg
+conn = psycopg.connect({dsn!r}, autocommit=True)
+cur = conn.cursor()
+for i in range(50):
+    cur.execute("SELECT %s::int", (i,)); cur.fetchone()
+for i in range({n}):
+    cur.execute("SELECT %s::int", (i,)); cur.fetchone()
+conn.close()
+""",
+}
+
+# pgwire twice: compiled, and pure Python.
+CLIENTS = {
+    "pgwire_async": ("pgwire_async", {}),
+    "pgwire_async_pure": ("pgwire_async", {"PGWIRE_NO_EXTENSIONS": "1"}),
+    "asyncpg": ("asyncpg", {}),
+    "psycopg_async": ("psycopg_async", {}),
+    "pgwire_sync": ("pgwire_sync", {}),
+    "pgwire_sync_pure": ("pgwire_sync", {"PGWIRE_NO_EXTENSIONS": "1"}),
+    "psycopg_sync": ("psycopg_sync", {}),
+}
+
+
+def count_instructions(program: str, env: dict[str, str]) -> int:
+    """Instructions the client executed (all its threads), per cachegrind."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "cg.out"
+        script = Path(tmp) / "client.py"
+        script.write_text(program)
+        done = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
+             sys.executable, str(script)],
+            capture_output=True, text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        )
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr[-2000:])
+        match = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+        if match is None:
+            raise RuntimeError("no instruction count in valgrind's output")
+        return int(match.group(1).replace(",", ""))
+
+
+def available(client: str) -> bool:
+    module = {"asyncpg": "asyncpg", "psycopg_async": "psycopg",
+              "psycopg_sync": "psycopg"}.get(client)
+    if module is None:
+        return True
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dsn", help="server (default: a throwaway one)")
+    parser.add_argument("--queries", type=int, default=2000, help="N (default 2000)")
+    parser.add_argument("--clients", default=",".join(CLIENTS))
+    args = parser.parse_args()
+    names = [c for c in args.clients.split(",") if c]
+    for name in names:
+        if name not in CLIENTS:
+            parser.error(f"unknown client {name!r}")
+
+    def run(dsn: str) -> None:
+        results: dict[str, float] = {}
+        for name in names:
+            program_name, env = CLIENTS[name]
+            if not available(program_name):
+                print(f"{name}: not installed", flush=True)
+                continue
+            template = PROGRAMS[program_name]
+            small = count_instructions(template.format(dsn=dsn, n=args.queries), env)
+            large = count_instructions(template.format(dsn=dsn, n=2 * args.queries), env)
+            results[name] = (large - small) / args.queries
+            print(f"{name}: {results[name]:,.0f} instructions per query", flush=True)
+        print(f"\ninstructions per SELECT $1::int (one connection), N = {args.queries}\n")
+        print("| client | instructions per query | vs asyncpg | vs psycopg sync |")
+        print("|---|---|---|---|")
+        for name, value in results.items():
+            ratios = [f"{value / results[ref]:.2f}" if ref in results else ""
+                      for ref in ("asyncpg", "psycopg_sync")]
+            print(f"| {name} | {value:,.0f} | {ratios[0]} | {ratios[1]} |")
+
+    if args.dsn:
+        run(args.dsn)
+    else:
+        sys.path.insert(0, str(ROOT))
+        from pgwire.testing import TemporaryCluster
+
+        with TemporaryCluster(ssl=False) as cluster:
+            run(cluster.dsn())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
