@@ -1267,3 +1267,20 @@ async def test_extra_float_digits_three(fconn: Any) -> None:
     await fconn.execute("SET extra_float_digits = 3")
     await roundtrip(fconn, "SELECT $1::float8", [0.1 + 0.2], 0.30000000000000004)
     await roundtrip(fconn, "SELECT $1::float4", [1.5], 1.5)
+
+
+async def test_range_contains_agrees_with_the_server(new_conn: Any) -> None:
+    """``value in Range`` says what the server's ``@>`` says, for ranges of
+    every bound kind read from the server and values around their bounds."""
+    conn = await new_conn()
+    ranges = await conn.fetchval(
+        "SELECT array_agg(r) FROM (VALUES (numrange(1, 5)), (numrange(1, 5, '[]')),"
+        " (numrange(1, 5, '()')), (numrange(NULL, 5)), (numrange(1, NULL)),"
+        " (numrange(NULL, NULL)), ('empty'::numrange), (numrange(3, 3, '[]'))) v(r)")
+    values = [Decimal(v) / 2 for v in range(0, 13)]
+    expected = await conn.fetch(
+        "SELECT r, v, r @> v AS inside FROM unnest($1::numrange[]) r, unnest($2::numeric[]) v",
+        ranges, values)
+    assert len(expected) == len(ranges) * len(values)
+    for row in expected:
+        assert (row["v"] in row["r"]) is row["inside"], (row["r"], row["v"])

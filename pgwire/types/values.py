@@ -122,6 +122,19 @@ class Range(Generic[_T]):
         """Is every value of ``other`` in this range?"""
         return other.issubset(self)
 
+    def __contains__(self, value: object) -> bool:
+        """Is ``value`` in the range (what the server's ``range @> value`` says)?"""
+        if self._empty:
+            return False
+        lower, upper = self._lower, self._upper
+        if lower is not None and (value < lower or (  # type: ignore[operator]
+                value == lower and not self._lower_inc)):
+            return False
+        if upper is not None and (value > upper or (  # type: ignore[operator]
+                value == upper and not self._upper_inc)):
+            return False
+        return True
+
     def __bool__(self) -> bool:
         return not self._empty
 
