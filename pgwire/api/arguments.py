@@ -14,6 +14,7 @@ from typing import Any
 
 from ..conninfo.keywords import KEYWORDS
 from ..conninfo.params import ConnectParams, build_params
+from ..conninfo.secret import mask_password
 from ..exceptions import InterfaceError
 from ..flows.statements import Session
 from ..protocol.engine import Engine
@@ -51,6 +52,9 @@ def prepare_connect(
     unsupported: dict[str, Any],
 ) -> tuple[ConnectParams, Callable[[], Session]]:
     """Check connect() arguments; return the parameters and a session factory."""
+    # Masked at once: this frame's locals show in tracebacks (conninfo.secret).
+    password = mask_password(password) if isinstance(password, str) else password
+    dsn = mask_password(dsn) if isinstance(dsn, str) else dsn
     keywords = {name: value for name, value in unsupported.items()
                 if name not in _IGNORED_CONNECT_ARGUMENTS}
     unknown = sorted(name for name in keywords

@@ -16,9 +16,9 @@ exchange).  It hides the text from view, not from memory.
 
 from __future__ import annotations
 
-from typing import overload
+from typing import Any, overload
 
-__all__ = ["MASK", "Secret", "mask_password"]
+__all__ = ["MASK", "Secret", "mask_connect_arguments", "mask_password"]
 
 #: What a :class:`Secret` shows instead of itself.
 MASK = "********"
@@ -43,3 +43,19 @@ def mask_password(value: str | None) -> str | None:
         return value
     # str.__str__: the text itself, even of a str subclass with another __str__.
     return Secret(str.__str__(value))
+
+
+def _masked(value: Any) -> Any:
+    return mask_password(value) if isinstance(value, str) else value
+
+
+def mask_connect_arguments(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``connect()`` arguments kept for later (a pool's), with the DSN (a
+    positional string or ``dsn=``) and ``password=`` masked."""
+    return (
+        tuple(_masked(arg) for arg in args),
+        {key: _masked(value) if key in ("dsn", "password") else value
+         for key, value in kwargs.items()},
+    )

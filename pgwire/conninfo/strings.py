@@ -40,6 +40,7 @@ def _parse_key_value(text: str) -> dict[str, str]:
     values optionally single-quoted, backslash escaping the next character."""
     result: dict[str, str] = {}
     i, n = 0, len(text)
+    previous = ""  # the keyword before this one
     while True:
         while i < n and text[i].isspace():
             i += 1
@@ -49,9 +50,17 @@ def _parse_key_value(text: str) -> dict[str, str]:
         while i < n and text[i] != "=" and not text[i].isspace():
             i += 1
         name = text[start:i]
+        # A word right after the password may be the rest of an unquoted
+        # password with a space: the messages do not quote it.
+        after_password = previous == "password"
         while i < n and text[i].isspace():
             i += 1
         if i >= n or text[i] != "=":
+            if after_password:
+                raise ClientConfigurationError(
+                    'missing "=" after the word that follows the password in connection '
+                    "info string (quote a password that contains spaces)"
+                )
             raise ClientConfigurationError(
                 f'missing "=" after "{name}" in connection info string'
             )
@@ -84,8 +93,14 @@ def _parse_key_value(text: str) -> dict[str, str]:
                 else:
                     value.append(text[i])
                     i += 1
+        if after_password and name not in KEYWORDS:
+            raise ClientConfigurationError(
+                "invalid connection option: the word that follows the password "
+                "(quote a password that contains spaces)"
+            )
         check_keyword(name)
         result[name] = "".join(value)
+        previous = name
 
 
 def _percent_decode(text: str, *, secret: bool = False) -> str:

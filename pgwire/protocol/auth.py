@@ -80,6 +80,14 @@ def _salted_password(password: str, salt: bytes, iterations: int) -> bytes:
     return hashlib.pbkdf2_hmac("sha256", saslprep(password).encode("utf-8"), salt, iterations)
 
 
+# The server chooses the iteration count (RFC 5802, section 5.1; PostgreSQL's
+# scram_iterations, 4096 by default, allows up to 2^31 - 1).  The client must
+# compute them before it can answer, in the caller's thread or event loop
+# and outside any timeout: 2^31 - 1 take about 17 minutes.  Ten million take
+# about five seconds, far above what servers are configured with.
+MAX_SCRAM_ITERATIONS = 10_000_000
+
+
 class ScramSha256:
     """Client side of one SCRAM-SHA-256 exchange, with or without channel binding.
 
@@ -135,6 +143,12 @@ class ScramSha256:
             raise ProtocolError("SCRAM server nonce does not extend the client nonce")
         if iterations < 1:
             raise ProtocolError("SCRAM iteration count must be positive")
+        if iterations > MAX_SCRAM_ITERATIONS:
+            raise ProtocolError(
+                f"the server asks for {iterations} SCRAM iterations, more than pgwire computes "
+                f"({MAX_SCRAM_ITERATIONS}): hashing them would stall the client for minutes "
+                "(PostgreSQL's default is 4096)"
+            )
         if self._password is None:
             raise InterfaceError("this SCRAM exchange has already sent its proof")
         binding_input = self._gs2_header.encode("ascii") + (self._binding or b"")

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sequenc
 from types import TracebackType
 from typing import Any
 
+from ...conninfo.secret import mask_password
 from ...drivers.aio import AsyncioDriver
 from ...exceptions import InterfaceError, InterfaceWarning
 from ...flows import copying as copy_flows
@@ -715,6 +716,9 @@ async def connect(
     :raises OSError: no server could be reached.
     :raises pgwire.InterfaceError: bad arguments.
     """
+    # Masked at once: this frame's locals show in tracebacks (conninfo.secret).
+    password = mask_password(password) if isinstance(password, str) else password
+    dsn = mask_password(dsn) if isinstance(dsn, str) else dsn
     if command_timeout is not None and (
         isinstance(command_timeout, bool) or not isinstance(command_timeout, (int, float))
         or command_timeout <= 0

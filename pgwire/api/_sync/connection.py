@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any
 
+from ...conninfo.secret import mask_password
 from ...drivers.blocking import BlockingDriver
 from ...exceptions import InterfaceError, InterfaceWarning
 from ...flows import copying as copy_flows
@@ -696,6 +697,9 @@ def connect(
     :raises OSError: no server could be reached.
     :raises pgwire.InterfaceError: bad arguments.
     """
+    # Masked at once: this frame's locals show in tracebacks (conninfo.secret).
+    password = mask_password(password) if isinstance(password, str) else password
+    dsn = mask_password(dsn) if isinstance(dsn, str) else dsn
     if command_timeout is not None and (
         isinstance(command_timeout, bool) or not isinstance(command_timeout, (int, float))
         or command_timeout <= 0

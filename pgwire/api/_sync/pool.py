@@ -38,6 +38,7 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
+from ...conninfo.secret import mask_connect_arguments
 from ...exceptions import InterfaceError
 from ...flows.connect import detect_pooler_flow
 from ...types.record import Record
@@ -165,6 +166,8 @@ class Pool:
         record_class: type[Record] = Record,
         **connect_kwargs: Any,
     ) -> None:
+        # Masked at once: kept for every new connection, shown in tracebacks.
+        connect_args, connect_kwargs = mask_connect_arguments(connect_args, connect_kwargs)
         check_pool_arguments(
             min_size=min_size, max_size=max_size, max_queries=max_queries,
             max_inactive_connection_lifetime=max_inactive_connection_lifetime,
@@ -918,6 +921,7 @@ def create_pool(
     reset of what changed.  The other keyword arguments go to ``connect``.
     ``loop`` is accepted for asyncpg's sake and not used.
     """
+    (dsn,), connect_kwargs = mask_connect_arguments((dsn,), connect_kwargs)
     pool = Pool(
         *(() if dsn is None else (dsn,)),
         min_size=min_size, max_size=max_size, max_queries=max_queries,

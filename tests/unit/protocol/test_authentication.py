@@ -181,3 +181,24 @@ def test_oauth_malformed_challenge_is_a_protocol_error() -> None:
     engine.receive_data(auth(11, b"{not json"))
     assert isinstance(op.error, ProtocolError)
     assert engine.state is EngineState.CLOSED
+
+
+@pytest.mark.parametrize("iterations", ["0", "10000001", "2147483647"])
+def test_scram_iteration_count_out_of_bounds_is_refused(iterations: str) -> None:
+    """A server (or a proxy) cannot make the client hash for minutes."""
+    from pgwire.protocol.auth import ScramSha256
+
+    exchange = ScramSha256("secret", nonce="abc")
+    salt = base64.b64encode(b"salt").decode()
+    with pytest.raises(ProtocolError, match="iteration"):
+        exchange.client_final(f"r=abcdef,s={salt},i={iterations}".encode())
+
+
+def test_scram_usual_iteration_count_is_computed() -> None:
+    from pgwire.protocol.auth import MAX_SCRAM_ITERATIONS, ScramSha256
+
+    exchange = ScramSha256("secret", nonce="abc")
+    salt = base64.b64encode(b"salt").decode()
+    final = exchange.client_final(f"r=abcdef,s={salt},i=4096".encode())
+    assert final.startswith(b"c=biws,r=abcdef,p=")
+    assert MAX_SCRAM_ITERATIONS >= 1_000_000
