@@ -470,6 +470,18 @@ def test_a_masked_password_is_still_the_password() -> None:
     assert b"Canary" not in b"".join(v for _, v in attributes(scram) if isinstance(v, bytes))
 
 
+def accept_until_closed(listener: socket.socket,
+                        take: Callable[[socket.socket], object]) -> None:
+    """Hand each accepted client to ``take`` until ``listener`` is closed
+    (the loop of the loopback servers below, each in a thread of its own)."""
+    while True:
+        try:
+            client, _ = listener.accept()
+        except OSError:
+            return
+        take(client)
+
+
 class SilentServer:
     """A loopback server that accepts connections and never says a word."""
 
@@ -482,12 +494,7 @@ class SilentServer:
         self.thread.start()
 
     def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            self.clients.append(client)
+        accept_until_closed(self.sock, self.clients.append)
 
     def close(self) -> None:
         self.sock.close()
@@ -780,13 +787,9 @@ class InspectingProxy:
                     sock.close()
 
     def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(client,), daemon=True,
-                             name="test-security-proxy-link").start()
+        accept_until_closed(self.listener, lambda client: threading.Thread(
+            target=self._handle, args=(client,), daemon=True,
+            name="test-security-proxy-link").start())
 
     def _handle(self, client: socket.socket) -> None:
         try:
@@ -1187,13 +1190,11 @@ class FakeServer:
                 client.close()
 
     def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
+        def take(client: socket.socket) -> None:
             self._open.append(client)
             threading.Thread(target=self._handle, args=(client,), daemon=True).start()
+
+        accept_until_closed(self.sock, take)
 
     def _poison(self, client: socket.socket) -> bool:
         """Send the poison; False when nothing more is to be said."""
