@@ -69,6 +69,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "pgwire.types.composites",
     "pgwire.types.rows",
     "pgwire.protocol.wire",
+    "pgwire.types.copyrows",
     "pgwire.protocol.messages",
     "pgwire.protocol.engine",
     "pgwire.protocol.operations",

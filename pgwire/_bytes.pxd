@@ -54,6 +54,112 @@ cdef extern from *:
         b[3] = (char)(value & 0xff);
         return PyBytes_FromStringAndSize(b, 4);
     }
+    static CYTHON_INLINE PyObject *pgw_pack_i64(long long value) {
+        char b[8];
+        unsigned long long u = (unsigned long long)value;
+        int i;
+        for (i = 7; i >= 0; i--) { b[i] = (char)(u & 0xff); u >>= 8; }
+        return PyBytes_FromStringAndSize(b, 8);
+    }
+    static CYTHON_INLINE PyObject *pgw_pack_f8(double value) {
+        uint64_t u;
+        memcpy(&u, &value, 8);
+        return pgw_pack_i64((long long)u);
+    }
+    /* value: an int (exactly).  Its two's complement in width (2, 4 or 8)
+       big-endian bytes, or None when it does not fit. */
+    static CYTHON_UNUSED PyObject *pgw_pack_int_fitting(PyObject *value, int width) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        char b[8];
+        unsigned long long u;
+        int i;
+        if (v == -1 && PyErr_Occurred()) return NULL;
+        if (overflow || (width == 2 && (v < -32768 || v > 32767))
+                || (width == 4 && (v < INT32_MIN || v > INT32_MAX))) {
+            Py_RETURN_NONE;
+        }
+        u = (unsigned long long)v;
+        for (i = width - 1; i >= 0; i--) { b[i] = (char)(u & 0xff); u >>= 8; }
+        return PyBytes_FromStringAndSize(b, width);
+    }
+    /* The UTF-8 bytes of a str, or None when it contains NUL (which no text
+       value can hold); a lone surrogate raises UnicodeEncodeError. */
+    static CYTHON_UNUSED PyObject *pgw_utf8_no_nul(PyObject *value) {
+        PyObject *data = PyUnicode_AsUTF8String(value);
+        if (data != NULL && memchr(PyBytes_AS_STRING(data), 0, (size_t)PyBytes_GET_SIZE(data))) {
+            Py_DECREF(data);
+            Py_RETURN_NONE;
+        }
+        return data;
+    }
+    /* Appends to a bytearray, which over-allocates as it grows (like a list),
+       so a buffer built field by field is not copied at every append. */
+    static CYTHON_INLINE int pgw_append(PyObject *buffer, const char *data, Py_ssize_t n) {
+        Py_ssize_t size = PyByteArray_GET_SIZE(buffer);
+        if (PyByteArray_Resize(buffer, size + n) < 0) return -1;
+        memcpy(PyByteArray_AS_STRING(buffer) + size, data, (size_t)n);
+        return 0;
+    }
+    static CYTHON_INLINE int pgw_append_i16(PyObject *buffer, long value) {
+        char b[2];
+        b[0] = (char)((value >> 8) & 0xff);
+        b[1] = (char)(value & 0xff);
+        return pgw_append(buffer, b, 2);
+    }
+    static CYTHON_INLINE int pgw_append_i32(PyObject *buffer, long value) {
+        char b[4];
+        b[0] = (char)((value >> 24) & 0xff);
+        b[1] = (char)((value >> 16) & 0xff);
+        b[2] = (char)((value >> 8) & 0xff);
+        b[3] = (char)(value & 0xff);
+        return pgw_append(buffer, b, 4);
+    }
+    static CYTHON_INLINE int pgw_append_bytes(PyObject *buffer, PyObject *data) {
+        return pgw_append(buffer, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data));
+    }
+    /* A bytes object of n bytes filled in place by the put_* functions,
+       before anything else sees it (the way CPython builds its own). */
+    static CYTHON_INLINE PyObject *pgw_new_bytes(Py_ssize_t n) {
+        return PyBytes_FromStringAndSize(NULL, n);
+    }
+    static CYTHON_INLINE void pgw_put_i16(PyObject *target, Py_ssize_t pos, long value) {
+        unsigned char *p = (unsigned char *)PyBytes_AS_STRING(target) + pos;
+        p[0] = (unsigned char)((value >> 8) & 0xff);
+        p[1] = (unsigned char)(value & 0xff);
+    }
+    static CYTHON_INLINE void pgw_put_i32(PyObject *target, Py_ssize_t pos, long value) {
+        unsigned char *p = (unsigned char *)PyBytes_AS_STRING(target) + pos;
+        p[0] = (unsigned char)((value >> 24) & 0xff);
+        p[1] = (unsigned char)((value >> 16) & 0xff);
+        p[2] = (unsigned char)((value >> 8) & 0xff);
+        p[3] = (unsigned char)(value & 0xff);
+    }
+    /* Copies data (bytes, or any contiguous buffer) to target at pos; returns
+       the number of bytes copied, or -1 with an exception set. */
+    static CYTHON_INLINE Py_ssize_t pgw_put_data(PyObject *target, Py_ssize_t pos, PyObject *data) {
+        Py_buffer view;
+        Py_ssize_t n;
+        if (PyBytes_CheckExact(data)) {
+            n = PyBytes_GET_SIZE(data);
+            memcpy(PyBytes_AS_STRING(target) + pos, PyBytes_AS_STRING(data), (size_t)n);
+            return n;
+        }
+        if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return -1;
+        n = view.len;
+        if (pos + n > PyBytes_GET_SIZE(target)) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyExc_ValueError, "a value changed size while it was sent");
+            return -1;
+        }
+        memcpy(PyBytes_AS_STRING(target) + pos, view.buf, (size_t)n);
+        PyBuffer_Release(&view);
+        return n;
+    }
+    static CYTHON_INLINE PyObject *pgw_filled(PyObject *target) {
+        Py_INCREF(target);
+        return target;
+    }
     """
     int read_int16 "pgw_i16"(const char *data, Py_ssize_t pos) noexcept
     unsigned int read_uint16 "pgw_u16"(const char *data, Py_ssize_t pos) noexcept
@@ -64,3 +170,18 @@ cdef extern from *:
     double read_float8 "pgw_f64"(const char *data, Py_ssize_t pos) noexcept
     bytes pack_int16 "pgw_pack_i16"(long value)
     bytes pack_int32 "pgw_pack_i32"(long value)
+    bytes pack_int64 "pgw_pack_i64"(long long value)
+    bytes pack_float8 "pgw_pack_f8"(double value)
+    object pack_int_fitting "pgw_pack_int_fitting"(object value, int width)
+    object utf8_no_nul "pgw_utf8_no_nul"(object value)
+    # ``buffer`` is a bytearray, ``data`` a bytes object.
+    int append_int16 "pgw_append_i16"(bytearray buffer, long value) except -1
+    int append_int32 "pgw_append_i32"(bytearray buffer, long value) except -1
+    int append_bytes "pgw_append_bytes"(bytearray buffer, bytes data) except -1
+    # A bytes object built in place: new_bytes(n), then put_* within its n
+    # bytes, then filled() gives it out.
+    bytes new_bytes "pgw_new_bytes"(Py_ssize_t n)
+    void put_int16 "pgw_put_i16"(bytes target, Py_ssize_t pos, long value) noexcept
+    void put_int32 "pgw_put_i32"(bytes target, Py_ssize_t pos, long value) noexcept
+    Py_ssize_t put_data "pgw_put_data"(bytes target, Py_ssize_t pos, object data) except -1
+    bytes filled "pgw_filled"(bytes target)

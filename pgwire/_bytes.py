@@ -5,7 +5,10 @@ the same names declared in ``_bytes.pxd``; run as Python, they import these
 instead (``if not cython.compiled: from ._bytes import ...``).  Each read
 takes ``(data, pos)`` and returns the value of the field that starts at
 ``pos``; callers have already checked that it lies within ``data``.  Each
-pack takes a value that fits and returns its bytes.
+pack takes a value that fits and returns its bytes; each append adds such
+bytes (or a bytes object) to the end of a bytearray.  The compiled modules build a message of
+known size in one bytes object (``new_bytes``, ``put_*``, ``filled``); here
+that is a bytearray, copied once into bytes by ``filled``.
 """
 
 from __future__ import annotations
@@ -52,3 +55,61 @@ def read_float8(data: Any, pos: int) -> float:
 
 pack_int16 = struct.Struct("!h").pack
 pack_int32 = struct.Struct("!i").pack
+pack_int64 = struct.Struct("!q").pack
+pack_float8 = struct.Struct("!d").pack
+
+_INT_RANGES = {2: (-(1 << 15), (1 << 15) - 1), 4: (-(1 << 31), (1 << 31) - 1),
+               8: (-(1 << 63), (1 << 63) - 1)}
+
+
+def pack_int_fitting(value: int, width: int) -> bytes | None:
+    low, high = _INT_RANGES[width]
+    return value.to_bytes(width, "big", signed=True) if low <= value <= high else None
+
+
+def utf8_no_nul(value: str) -> bytes | None:
+    return None if "\x00" in value else value.encode("utf-8")
+
+
+_uint16_pack = struct.Struct("!H").pack
+_int32_pack_into = struct.Struct("!i").pack_into
+
+
+def append_int16(buffer: bytearray, value: int) -> None:
+    buffer += _uint16_pack(value & 0xFFFF)  # the low 16 bits, as the C version
+
+
+def append_int32(buffer: bytearray, value: int) -> None:
+    buffer += pack_int32(value)
+
+
+def append_bytes(buffer: bytearray, data: bytes) -> None:
+    buffer += data
+
+
+_int16_pack_into = struct.Struct("!H").pack_into
+
+
+def new_bytes(n: int) -> bytearray:
+    return bytearray(n)
+
+
+def put_int16(target: bytearray, pos: int, value: int) -> None:
+    _int16_pack_into(target, pos, value & 0xFFFF)
+
+
+def put_int32(target: bytearray, pos: int, value: int) -> None:
+    _int32_pack_into(target, pos, value)
+
+
+def put_data(target: bytearray, pos: int, data: Any) -> int:
+    view = memoryview(data).cast("B")
+    n = len(view)
+    if pos + n > len(target):
+        raise ValueError("a value changed size while it was sent")
+    target[pos:pos + n] = view
+    return n
+
+
+def filled(target: bytearray) -> bytes:
+    return bytes(target)

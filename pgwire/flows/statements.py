@@ -77,6 +77,7 @@ class PreparedState:
         "session_flags",
         "_description_key",
         "_bind_formats",
+        "_encode",
         "_bind_prefix",
         "_bind_results",
     )
@@ -116,6 +117,7 @@ class PreparedState:
         self._description_key: tuple[Column, ...] | None = tuple(columns) if columns else None
         # The parts of a Bind that do not change from one execution to the next.
         self._bind_formats = [fmt for fmt, _ in self.encoders]
+        self._encode = [encoder for _, encoder in self.encoders]
         self._bind_prefix = wire.bind_prefix("", self.name, self._bind_formats)
         self._bind_results = wire.format_codes(self.result_formats)
 
@@ -136,24 +138,17 @@ class PreparedState:
 
     def encode_bind(self, portal: str, args: Sequence[Any], registry: TypeRegistry) -> bytes:
         """Build the Bind message for ``args``; bad arguments raise DataError."""
-        encoders = self.encoders
-        if len(args) != len(encoders):
-            raise _argument_count_error(len(encoders), len(args))
-        values: list[bytes | None] = []
-        for index, value in enumerate(args):
-            if value is None:
-                values.append(None)
-                continue
-            try:
-                values.append(encoders[index][1](value))
-            except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
-                raise _argument_error(index, value, self.param_oids[index], registry,
-                                      exc) from exc
+        if len(args) != len(self._encode):
+            raise _argument_count_error(len(self._encode), len(args))
         prefix = (
             wire.bind_prefix(portal, self.name, self._bind_formats) if portal
             else self._bind_prefix
         )
-        return wire.bind_message(prefix, values, self._bind_results)
+        try:
+            return wire.bind_fields(prefix, self._encode, args, self._bind_results)
+        except wire.FieldEncodingError as failure:
+            raise _argument_error(failure.index, failure.value, self.param_oids[failure.index],
+                                  registry, failure.error) from failure.error
 
 
 def _argument_tuple(index: int, args: Any) -> Sequence[Any]:

@@ -1,12 +1,33 @@
 # Static types for wire.py when it is compiled (Cython pure Python mode).
 cimport cython
 
-from pgwire._bytes cimport pack_int32, read_int16, read_int32, read_uint16, read_uint32
+from pgwire._bytes cimport (
+    append_bytes,
+    append_int16,
+    append_int32,
+    filled,
+    new_bytes,
+    pack_int32,
+    put_data,
+    put_int16,
+    put_int32,
+    read_int16,
+    read_int32,
+    read_uint16,
+    read_uint32,
+)
 
 cdef Py_ssize_t _MAX_MESSAGE
 
-@cython.locals(count=Py_ssize_t, size=Py_ssize_t, length=Py_ssize_t, parts=list)
+@cython.locals(count=Py_ssize_t, size=Py_ssize_t, length=Py_ssize_t, pos=Py_ssize_t,
+               message=bytes)
 cpdef bytes bind_message(bytes prefix, params, bytes result_formats)
+
+@cython.locals(count=Py_ssize_t, start=Py_ssize_t, index=Py_ssize_t, length=Py_ssize_t)
+cpdef append_fields(bytearray buffer, list encoders, values)
+
+@cython.locals(count=Py_ssize_t, index=Py_ssize_t, fields=list)
+cpdef bytes bind_fields(bytes prefix, list encoders, values, bytes result_formats)
 
 @cython.final
 cdef class MessageReader:

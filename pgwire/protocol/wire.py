@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from typing import Any
 
 from ..exceptions import InterfaceError, ProtocolError
 
@@ -21,7 +22,15 @@ except ModuleNotFoundError:  # pure Python without Cython installed
 
 if not cython.compiled:
     from .._bytes import (
+        append_bytes,
+        append_int16,
+        append_int32,
+        filled,
+        new_bytes,
         pack_int32,
+        put_data,
+        put_int16,
+        put_int32,
         read_int16,
         read_int32,
         read_uint16,
@@ -177,25 +186,133 @@ def bind_message(prefix: bytes, params: Sequence[bytes | None], result_formats: 
     count = len(params)
     if count > 0xFFFF:
         raise ValueError(f"too many parameters for one statement: {count} (at most 65535)")
-    # The count is an unsigned 16-bit field (up to 65535 parameters).
-    parts: list[bytes] = [b"", prefix, _uint16.pack(count)]
     size = 4 + len(prefix) + 2 + len(result_formats)
     for value in params:
         if value is None:
-            parts.append(_NULL_PARAMETER)
-            size += 4
-        else:
+            length = 0
+        elif type(value) is bytes:
             length = len(value)
-            if length > _MAX_MESSAGE - size:
-                raise ValueError("parameter values too large for one Bind message")
-            parts.append(pack_int32(length))
+        else:  # bytearray, memoryview: what is copied is their bytes
+            length = memoryview(value).nbytes
+        if length > _MAX_MESSAGE - 4 - size:
+            raise ValueError("parameter values too large for one Bind message")
+        size += 4 + length
+    if not cython.compiled:
+        return _joined_bind_message(prefix, params, result_formats, size)
+    # Written in place into one object of the final size.
+    message = new_bytes(1 + size)
+    put_data(message, 0, b"B")
+    put_int32(message, 1, size)
+    pos = 5 + put_data(message, 5, prefix)
+    # The count is an unsigned 16-bit field (up to 65535 parameters).
+    put_int16(message, pos, count)
+    pos += 2
+    for value in params:
+        if value is None:
+            put_int32(message, pos, -1)
+            pos += 4
+        else:
+            length = put_data(message, pos + 4, value)
+            put_int32(message, pos, length)
+            pos += 4 + length
+    put_data(message, pos, result_formats)
+    return filled(message)
+
+
+def _joined_bind_message(
+    prefix: bytes, params: Sequence[bytes | None], result_formats: bytes, size: int
+) -> bytes:
+    # The pure Python build's way: parts joined once (a function call per
+    # put_* would cost more than the copies it saves).
+    parts: list[Any] = [b"B" + pack_int32(size), prefix, _uint16.pack(len(params))]
+    for value in params:
+        if value is None:
+            parts.append(_NULL_PARAMETER)
+        else:
+            parts.append(pack_int32(memoryview(value).nbytes))
             parts.append(value)
-            size += 4 + length
-    if size > _MAX_MESSAGE - len(result_formats):
-        raise ValueError("parameter values too large for one Bind message")
     parts.append(result_formats)
-    parts[0] = b"B" + pack_int32(size)
     return b"".join(parts)
+
+
+class FieldEncodingError(Exception):
+    """An encoder refused field ``index`` of :func:`append_fields` (``error`` says why).
+
+    Internal: the callers turn it into a :class:`~pgwire.DataError` that
+    names the query argument or the COPY column.
+    """
+
+    def __init__(self, index: int, value: Any, error: Exception) -> None:
+        super().__init__(index, value, error)
+        self.index = index
+        self.value = value
+        self.error = error
+
+
+# Errors an encoder raises for a value it cannot encode.
+_ENCODING_ERRORS = (TypeError, ValueError, OverflowError, ArithmeticError)
+
+
+def append_fields(buffer: bytearray, encoders: list[Any], values: Any) -> None:
+    """Append ``values`` as a 16-bit count, then each as a 32-bit length and its bytes.
+
+    A None value is sent as length -1 (NULL); any other goes through the
+    encoder at its position.  This is the layout of a Bind message's
+    parameter values and of a tuple of binary COPY (PostgreSQL docs,
+    "Message Formats" > Bind, and "COPY" > "Binary Format"), so one loop
+    serves both.  When an encoder fails, what was appended is taken back
+    and :class:`FieldEncodingError` is raised.
+    """
+    count = len(values)
+    if count != len(encoders):
+        raise ValueError(f"{count} values for {len(encoders)} encoders")
+    start = len(buffer)
+    compiled = cython.compiled  # a constant compiled; a local lookup in Python
+    if compiled:
+        append_int16(buffer, count)
+    else:
+        buffer += _uint16.pack(count)
+    index = 0
+    for value in values:
+        if value is None:
+            buffer += _NULL_PARAMETER
+        else:
+            try:
+                data = encoders[index](value)
+            except _ENCODING_ERRORS as exc:
+                del buffer[start:]
+                raise FieldEncodingError(index, value, exc) from exc
+            length = len(data)
+            if length > _MAX_MESSAGE:
+                del buffer[start:]
+                raise ValueError(f"field {index + 1} is too large to send ({length} bytes)")
+            if compiled and type(data) is bytes:
+                append_int32(buffer, length)
+                append_bytes(buffer, data)
+            else:  # pure Python, or a bytearray or memoryview
+                buffer += pack_int32(length)
+                buffer += data
+        index += 1
+
+
+def bind_fields(prefix: bytes, encoders: list[Any], values: Any, result_formats: bytes) -> bytes:
+    """A Bind message from :func:`bind_prefix`, the values and their encoders.
+
+    An encoder's failure raises :class:`FieldEncodingError`.
+    """
+    count = len(values)
+    if count != len(encoders):
+        raise ValueError(f"{count} values for {len(encoders)} encoders")
+    fields: list[Any] = [None] * count
+    index = 0
+    for value in values:
+        if value is not None:
+            try:
+                fields[index] = encoders[index](value)
+            except _ENCODING_ERRORS as exc:
+                raise FieldEncodingError(index, value, exc) from exc
+        index += 1
+    return bind_message(prefix, fields, result_formats)
 
 
 def bind(

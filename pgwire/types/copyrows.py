@@ -4,24 +4,26 @@
 out in chunks of about 512 KiB (PostgreSQL docs, "COPY", "Binary Format"),
 so an input of any size is never held in memory whole.  Columns whose type
 has no binary encoder make the whole COPY use the text format instead.
+Compiled by Cython (pure Python mode, types in ``copyrows.pxd``): a binary
+tuple is written by :func:`pgwire.protocol.wire.append_fields`, the loop
+that writes a Bind message's values.
 """
 
 from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from ..exceptions import DataError
+from ..protocol.wire import FieldEncodingError, append_fields
 from .registry import TypeRegistry
 
 CHUNK_SIZE = 512 * 1024
 
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 BINARY_TRAILER = struct.pack("!h", -1)
-
-_int16 = struct.Struct("!h")
-_int32 = struct.Struct("!i")
 
 
 class RecordEncoder:
@@ -31,17 +33,17 @@ class RecordEncoder:
         self.count = len(column_types)
         self.names = [name for name, _ in column_types]
         binary = [registry.binary_encoder(oid) for _, oid in column_types]
-        if all(encoder is not None for encoder in binary):
+        self._binary_format = all(encoder is not None for encoder in binary)
+        self._binary: list[Callable[[Any], bytes]] = []
+        self._text: list[Callable[[Any], bytes]] = []
+        if self._binary_format:
             self.format = "binary"
-            self._binary: list[Callable[[Any], bytes]] = binary  # type: ignore[assignment]
+            self._binary = binary  # type: ignore[assignment]
             self._buffer = bytearray(BINARY_HEADER)
         else:
             # Some type lacks a binary encoder: the text format works for all.
             self.format = "text"
-            self._text = [
-                (lambda value, oid=oid: registry.encode_text(oid, value))
-                for _, oid in column_types
-            ]
+            self._text = [partial(registry.encode_text, oid) for _, oid in column_types]
             self._buffer = bytearray()
         self.rows = 0
 
@@ -53,36 +55,14 @@ class RecordEncoder:
                 f"but {self.count} columns are copied"
             )
         buffer = self._buffer
-        start = len(buffer)
-        index = 0
-        value: Any = None
-        try:
-            if self.format == "binary":
-                buffer += _int16.pack(self.count)
-                for index, value in enumerate(record):
-                    if value is None:
-                        buffer += b"\xff\xff\xff\xff"
-                    else:
-                        data = self._binary[index](value)
-                        buffer += _int32.pack(len(data))
-                        buffer += data
-            else:
-                fields = []
-                for index, value in enumerate(record):
-                    if value is None:
-                        fields.append("\\N")
-                    else:
-                        fields.append(_escape_text(self._text[index](value).decode("utf-8")))
-                buffer += ("\t".join(fields) + "\n").encode("utf-8")
-        except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
-            del buffer[start:]  # the record is not sent half-encoded
-            shown = repr(value)
-            if len(shown) > 60:
-                shown = shown[:57] + "..."
-            raise DataError(
-                f"invalid input in record {self.rows + 1} for column "
-                f"{self.names[index]!r}: {shown} ({exc})"
-            ) from exc
+        if self._binary_format:
+            try:
+                append_fields(buffer, self._binary, record)
+            except FieldEncodingError as failure:
+                raise self._field_error(failure.index, failure.value,
+                                        failure.error) from failure.error
+        else:
+            self._add_text(buffer, record)
         self.rows += 1
         if len(buffer) >= CHUNK_SIZE:
             chunk = bytes(buffer)
@@ -90,9 +70,33 @@ class RecordEncoder:
             return chunk
         return None
 
+    def _add_text(self, buffer: bytearray, record: Sequence[Any]) -> None:
+        fields = []
+        index = 0
+        for value in record:
+            if value is None:
+                fields.append("\\N")
+            else:
+                try:
+                    text = self._text[index](value).decode("utf-8")
+                except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
+                    raise self._field_error(index, value, exc) from exc
+                fields.append(_escape_text(text))
+            index += 1
+        buffer += ("\t".join(fields) + "\n").encode("utf-8")
+
+    def _field_error(self, index: int, value: Any, exc: Exception) -> DataError:
+        shown = repr(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return DataError(
+            f"invalid input in record {self.rows + 1} for column "
+            f"{self.names[index]!r}: {shown} ({exc})"
+        )
+
     def finish(self) -> bytes:
         """The last chunk, with the binary trailer."""
-        if self.format == "binary":
+        if self._binary_format:
             self._buffer += BINARY_TRAILER
         chunk = bytes(self._buffer)
         self._buffer.clear()

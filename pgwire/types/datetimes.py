@@ -62,7 +62,7 @@ except ModuleNotFoundError:  # pure Python without Cython installed
 
 if not cython.compiled:
     # Compiled, these come from datetimes.pxd (C functions and the datetime C API).
-    from .._bytes import read_int32, read_int64
+    from .._bytes import pack_int32, pack_int64, read_int32, read_int64
 
     def datetime_new(
         year: int, month: int, day: int, hour: int, minute: int, second: int, us: int, tz: Any
@@ -71,6 +71,15 @@ if not cython.compiled:
 
     def date_new(year: int, month: int, day: int) -> date:
         return date(year, month, day)
+
+    def date_days(value: date) -> int:
+        return value.toordinal() - _PG_EPOCH_ORDINAL
+
+    def year_of(value: date) -> int:
+        return value.year
+
+    def wall_clock_us(value: datetime) -> int:
+        return _delta_us(value.replace(tzinfo=None) - _PG_EPOCH)
 
     def import_datetime() -> None:
         pass
@@ -113,6 +122,8 @@ _DATETIME_MIN = datetime.min
 _DATETIME_MAX_UTC = datetime.max.replace(tzinfo=timezone.utc)
 _DATETIME_MIN_UTC = datetime.min.replace(tzinfo=timezone.utc)
 _UTC = timezone.utc
+# What timezone.utc.utcoffset() returns: the same object every time.
+_ZERO_OFFSET = _UTC.utcoffset(None)
 
 
 _MAX_ORDINAL = date.max.toordinal()
@@ -186,10 +197,14 @@ def encode_date(value: Any) -> bytes:
         # ValueError, not TypeError: a caller's text fallback would let the
         # server drop the time silently.
         raise ValueError("date expects a datetime.date, got a datetime; call .date() first")
-    if value == _DATE_MAX:
-        return _DATE_POS_INF_BYTES
-    if value == _DATE_MIN:
-        return _DATE_NEG_INF_BYTES
+    year = year_of(value) if cython.compiled else value.year
+    if year == 9999 or year == 1:  # only then can it be date.max or date.min
+        if value == _DATE_MAX:
+            return _DATE_POS_INF_BYTES
+        if value == _DATE_MIN:
+            return _DATE_NEG_INF_BYTES
+    if cython.compiled:
+        return pack_int32(date_days(value))
     return _int4_pack(value.toordinal() - _PG_EPOCH_ORDINAL)
 
 
@@ -256,32 +271,42 @@ def encode_timestamp(value: Any) -> bytes:
             "timestamp (without time zone) expects a naive datetime, got an aware one;"
             " use timestamptz or drop the tzinfo"
         )
-    if value == _DATETIME_MAX:
-        return _TS_POS_INF_BYTES
-    if value == _DATETIME_MIN:
-        return _TS_NEG_INF_BYTES
+    year = year_of(value) if cython.compiled else value.year
+    if year == 9999 or year == 1:  # only then can it be datetime.max or min
+        if value == _DATETIME_MAX:
+            return _TS_POS_INF_BYTES
+        if value == _DATETIME_MIN:
+            return _TS_NEG_INF_BYTES
+    if cython.compiled:
+        return pack_int64(wall_clock_us(value))
     return _int8_pack(_delta_us(value - _PG_EPOCH))
 
 
 def encode_timestamptz(value: Any) -> bytes:
     if not isinstance(value, datetime):
         raise TypeError(f"timestamptz expects datetime.datetime, got {_type_label(value)}")
-    offset = value.utcoffset()
-    if offset is None:
-        # Naive: documented as UTC.  (A tzinfo that gives no offset is naive
-        # too, and Python compares and subtracts such values as naive.)
-        if value == _DATETIME_MAX:
-            return _TS_POS_INF_BYTES
-        if value == _DATETIME_MIN:
-            return _TS_NEG_INF_BYTES
-        return _int8_pack(_delta_us(value - _PG_EPOCH))
-    year = value.year
+    # Naive (tzinfo None, or one that gives no offset): documented as UTC.
+    # UTC itself is told apart first: utcoffset() builds a method name and an
+    # argument tuple on every call.
+    tzinfo = value.tzinfo
+    offset = None if tzinfo is None or tzinfo is _UTC else value.utcoffset()
+    year = year_of(value) if cython.compiled else value.year
     if year == 9999 or year == 1:  # only then can the wall clock be max/min
         wall = value.replace(tzinfo=None)
         if wall == _DATETIME_MAX:
             return _TS_POS_INF_BYTES
         if wall == _DATETIME_MIN:
             return _TS_NEG_INF_BYTES
+    if cython.compiled:
+        if offset is None or offset is _ZERO_OFFSET:
+            return pack_int64(wall_clock_us(value))
+        # The wall clock minus the offset is UTC; a year 1-9999 wall clock
+        # and an offset under a day cannot overflow 64 bits.
+        return pack_int64(wall_clock_us(value) - _delta_us(offset))
+    if tzinfo is None:
+        return _int8_pack(_delta_us(value - _PG_EPOCH))
+    if offset is None and tzinfo is not _UTC:  # a tzinfo that gives no offset
+        return _int8_pack(_delta_us(value.replace(tzinfo=None) - _PG_EPOCH))
     # Aware subtraction accounts for the offset and cannot overflow.
     return _int8_pack(_delta_us(value - _PG_EPOCH_UTC))
 

@@ -4,6 +4,8 @@
 cimport cython
 
 from pgwire._bytes cimport (
+    pack_float8,
+    pack_int_fitting,
     read_float4,
     read_float8,
     read_int16,

@@ -45,6 +45,8 @@ except ModuleNotFoundError:  # pure Python without Cython installed
 if not cython.compiled:
     # Compiled, these come from numeric.pxd (C functions).
     from .._bytes import (
+        pack_float8,
+        pack_int_fitting,
         read_float4,
         read_float8,
         read_int16,
@@ -173,7 +175,11 @@ def _as_int(value: Any, type_name: str) -> int:
 def encode_int2(value: Any) -> bytes:
     if type(value) is not int:
         value = _as_int(value, "int2")
-    if INT2_MIN <= value <= INT2_MAX:
+    if cython.compiled:
+        data = pack_int_fitting(value, 2)
+        if data is not None:
+            return data
+    elif INT2_MIN <= value <= INT2_MAX:
         return _int2_pack(value)
     raise OverflowError(f"value {value} out of int2 range")
 
@@ -181,7 +187,11 @@ def encode_int2(value: Any) -> bytes:
 def encode_int4(value: Any) -> bytes:
     if type(value) is not int:
         value = _as_int(value, "int4")
-    if INT4_MIN <= value <= INT4_MAX:
+    if cython.compiled:
+        data = pack_int_fitting(value, 4)
+        if data is not None:
+            return data
+    elif INT4_MIN <= value <= INT4_MAX:
         return _int4_pack(value)
     raise OverflowError(f"value {value} out of int4 range")
 
@@ -189,7 +199,11 @@ def encode_int4(value: Any) -> bytes:
 def encode_int8(value: Any) -> bytes:
     if type(value) is not int:
         value = _as_int(value, "int8")
-    if INT8_MIN <= value <= INT8_MAX:
+    if cython.compiled:
+        data = pack_int_fitting(value, 8)
+        if data is not None:
+            return data
+    elif INT8_MIN <= value <= INT8_MAX:
         return _int8_pack(value)
     raise OverflowError(f"value {value} out of int8 range")
 
@@ -248,6 +262,8 @@ def encode_float4(value: Any) -> bytes:
 def encode_float8(value: Any) -> bytes:
     if type(value) is not float:
         value = _as_float(value, "float8")
+    if cython.compiled:
+        return pack_float8(value)
     return _float8_pack(value)
 
 

@@ -1,6 +1,7 @@
 # Static types for strings.py when it is compiled (Cython pure Python mode).
 cimport cython
 
+from pgwire._bytes cimport utf8_no_nul
 from pgwire.types.codec cimport Codec
 
 cpdef object decode_text(bytes data, Py_ssize_t pos=*, Py_ssize_t n=*)

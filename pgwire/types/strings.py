@@ -25,6 +25,15 @@ from .codec import malformed as _malformed
 from .codec import type_label as _type_label
 from .textformat import format_value
 
+try:
+    import cython
+except ModuleNotFoundError:  # pure Python without Cython installed
+    from .. import _cython_shim as cython  # type: ignore[no-redef]
+
+if not cython.compiled:
+    # Compiled, this comes from strings.pxd (a C function).
+    from .._bytes import utf8_no_nul
+
 # -- text-like ----------------------------------------------------------------
 
 
@@ -39,9 +48,13 @@ def make_text_encoder(type_name: str) -> Encoder:
 
     def encode_text(value: Any) -> bytes:
         if isinstance(value, str):
-            if "\x00" in value:
-                raise ValueError(f"{type_name} values cannot contain NUL (\\x00) characters")
-            return value.encode("utf-8")
+            if cython.compiled:
+                data = utf8_no_nul(value)
+                if data is not None:
+                    return data
+            elif "\x00" not in value:
+                return value.encode("utf-8")
+            raise ValueError(f"{type_name} values cannot contain NUL (\\x00) characters")
         raise TypeError(f"{type_name} expects str, got {_type_label(value)}")
 
     return encode_text

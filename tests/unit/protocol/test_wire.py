@@ -94,3 +94,47 @@ def test_bind_message_layout() -> None:
     assert message == msg(b"B", body)
     with pytest.raises(InterfaceError, match="NUL"):
         wire.bind("p\x00", "s", [], [], [])
+
+
+def test_bind_message_takes_any_bytes_like_value() -> None:
+    values = [bytearray(b"ab"), memoryview(b"xyzw")[1:3], b"", None]
+    body = (
+        b"\x00s\x00" + struct.pack("!h", 0) + struct.pack("!h", 4)
+        + struct.pack("!i", 2) + b"ab" + struct.pack("!i", 2) + b"yz"
+        + struct.pack("!i", 0) + struct.pack("!i", -1) + struct.pack("!h", 0)
+    )
+    assert wire.bind("", "s", [], values, []) == msg(b"B", body)
+    # A wide memoryview counts its bytes, not its items.
+    wide = memoryview(struct.pack("!ii", 1, 2)).cast("i")
+    assert wire.bind("", "s", [], [wide], [])[-10:-2] == struct.pack("!ii", 1, 2)
+    with pytest.raises(ValueError, match="too many parameters"):
+        wire.bind("", "s", [], [None] * 65536, [])
+
+
+def test_bind_fields_encodes_as_it_builds() -> None:
+    registry = default_registry
+    encoders = [registry.binary_encoder(23), registry.binary_encoder(25)]
+    prefix = wire.bind_prefix("", "s", [1, 1])
+    built = wire.bind_fields(prefix, encoders, (7, None), wire.format_codes([1]))
+    assert built == wire.bind_message(prefix, [struct.pack("!i", 7), None],
+                                      wire.format_codes([1]))
+    with pytest.raises(wire.FieldEncodingError) as failure:
+        wire.bind_fields(prefix, encoders, (7, "a\x00b"), b"")
+    assert failure.value.index == 1 and failure.value.value == "a\x00b"
+    assert isinstance(failure.value.error, ValueError)
+    with pytest.raises(ValueError, match="2 values for 1 encoders"):
+        wire.bind_fields(prefix, encoders[:1], (1, 2), b"")
+
+
+def test_append_fields_is_a_binary_copy_tuple_and_takes_back_a_failure() -> None:
+    registry = default_registry
+    encoders = [registry.binary_encoder(20), registry.binary_encoder(701)]
+    buffer = bytearray(b"head")
+    wire.append_fields(buffer, encoders, [-1, None])
+    assert bytes(buffer) == (
+        b"head" + struct.pack("!h", 2) + struct.pack("!iq", 8, -1) + struct.pack("!i", -1)
+    )
+    with pytest.raises(wire.FieldEncodingError) as failure:
+        wire.append_fields(buffer, encoders, [1, "not a float"])
+    assert failure.value.index == 1 and isinstance(failure.value.error, TypeError)
+    assert len(buffer) == 4 + 2 + 12 + 4  # nothing of the failed tuple is left
