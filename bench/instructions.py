@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
-"""Client CPU instructions per query, counted by valgrind: pgwire against its peers.
+"""Client CPU instructions per query or row, counted by valgrind: pgwire against its peers.
 
 Throughput on a shared 2-core machine moves with the load; the number of
 instructions the client executes per query does not.  For each client this
 runs a short program under ``valgrind --tool=cachegrind --cache-sim=no``
-twice, with N and 2N queries of ``SELECT $1::int`` (one connection, after a
-warm-up), and reports (instructions(2N) - instructions(N)) / N: start-up,
-imports and connecting cancel out.  The server runs outside valgrind.
+twice, with N and 2N units of work after a warm-up, and reports
+(instructions(2N) - instructions(N)) / N: start-up, imports and connecting
+cancel out.  The server runs outside valgrind.  Workloads:
+
+* ``select1`` (default): N queries of ``SELECT $1::int`` on one connection;
+* ``executemany`` and ``copy_in``: one call inserting N rows of (int, text,
+  float8, timestamptz), through the same driver adapters as ``run.py``
+  (``bench/drivers.py``); both runs build the same 2N rows, so building
+  them cancels out too.
 
     python bench/instructions.py                    # all clients, N = 2000
     python bench/instructions.py --queries 1000 --clients pgwire_sync,psycopg_sync
+    python bench/instructions.py --workload copy_in --queries 20000
 
 Needs valgrind (``apt-get install valgrind``) and the peers of
 ``bench/requirements.txt``; a missing peer is skipped.
@@ -85,6 +92,55 @@ conn.close()
 """,
 }
 
+# executemany / copy_in: {driver} is an adapter of bench/drivers.py, {n} rows.
+BULK_PROGRAM = """
+import sys
+sys.path.insert(0, {bench!r})
+import datetime as dt
+import drivers
+base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+rows = [(i, f"row {{i}}", i / 7, base + dt.timedelta(seconds=i)) for i in range(2 * {n})]
+chosen = rows[:{n}] if {half} else rows
+{setup}
+"""
+BULK_ASYNC = """
+import asyncio
+async def main():
+    client = await drivers.{adapter}.open({info!r})
+    await client.{method}(rows[:100])
+    await client.{method}(chosen)
+    await client.close()
+asyncio.run(main())
+"""
+BULK_SYNC = """
+client = drivers.{adapter}.open({info!r})
+client.{method}(rows[:100])
+client.{method}(chosen)
+client.close()
+"""
+BULK_ADAPTERS = {
+    "pgwire_async": ("PgwireAsync", BULK_ASYNC),
+    "asyncpg": ("Asyncpg", BULK_ASYNC),
+    "psycopg_async": ("PsycopgAsync", BULK_ASYNC),
+    "pgwire_sync": ("PgwireSync", BULK_SYNC),
+    "psycopg_sync": ("PsycopgSync", BULK_SYNC),
+}
+BULK_METHODS = {"executemany": "executemany", "copy_in": "copy_records"}
+
+
+def bulk_program(client: str, workload: str, dsn: str, n: int, half: bool) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(dsn)
+    info = {"host": parts.hostname, "port": parts.port or 5432, "user": parts.username,
+            "database": parts.path.lstrip("/"), "password": parts.password}
+    adapter, setup = BULK_ADAPTERS[client]
+    return BULK_PROGRAM.format(
+        bench=str(ROOT / "bench"), n=n, half=half,
+        setup=setup.format(adapter=adapter, info=info, method=BULK_METHODS[workload]),
+    )
+
+
 # pgwire twice: compiled, and pure Python.
 CLIENTS = {
     "pgwire_async": ("pgwire_async", {}),
@@ -117,6 +173,23 @@ def count_instructions(program: str, env: dict[str, str]) -> int:
         return int(match.group(1).replace(",", ""))
 
 
+def make_tables(dsn: str) -> None:
+    """The executemany and copy_in tables, as run.py creates them."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    sys.path.insert(0, str(ROOT))
+    from workloads import COPY_CREATE, COPY_TABLE, EXECUTEMANY_CREATE, EXECUTEMANY_TABLE
+
+    import pgwire.sync
+
+    conn = pgwire.sync.connect(dsn)
+    try:
+        for table, create in ((EXECUTEMANY_TABLE, EXECUTEMANY_CREATE), (COPY_TABLE, COPY_CREATE)):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+            conn.execute(create)
+    finally:
+        conn.close()
+
+
 def available(client: str) -> bool:
     module = {"asyncpg": "asyncpg", "psycopg_async": "psycopg",
               "psycopg_sync": "psycopg"}.get(client)
@@ -132,7 +205,10 @@ def available(client: str) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsn", help="server (default: a throwaway one)")
-    parser.add_argument("--queries", type=int, default=2000, help="N (default 2000)")
+    parser.add_argument("--queries", type=int, default=2000,
+                        help="N: queries, or rows of executemany / copy_in (default 2000)")
+    parser.add_argument("--workload", choices=("select1", "executemany", "copy_in"),
+                        default="select1")
     parser.add_argument("--clients", default=",".join(CLIENTS))
     args = parser.parse_args()
     names = [c for c in args.clients.split(",") if c]
@@ -142,18 +218,33 @@ def main() -> int:
 
     def run(dsn: str) -> None:
         results: dict[str, float] = {}
+        bulk = args.workload != "select1"
+        if bulk:
+            make_tables(dsn)
+        unit = "row" if bulk else "query"
         for name in names:
             program_name, env = CLIENTS[name]
             if not available(program_name):
                 print(f"{name}: not installed", flush=True)
                 continue
-            template = PROGRAMS[program_name]
-            small = count_instructions(template.format(dsn=dsn, n=args.queries), env)
-            large = count_instructions(template.format(dsn=dsn, n=2 * args.queries), env)
-            results[name] = (large - small) / args.queries
-            print(f"{name}: {results[name]:,.0f} instructions per query", flush=True)
-        print(f"\ninstructions per SELECT $1::int (one connection), N = {args.queries}\n")
-        print("| client | instructions per query | vs asyncpg | vs psycopg sync |")
+            n = args.queries
+            if bulk:
+                if program_name not in BULK_ADAPTERS:
+                    continue
+                small = count_instructions(bulk_program(program_name, args.workload, dsn, n,
+                                                        True), env)
+                large = count_instructions(bulk_program(program_name, args.workload, dsn, n,
+                                                        False), env)
+            else:
+                template = PROGRAMS[program_name]
+                small = count_instructions(template.format(dsn=dsn, n=n), env)
+                large = count_instructions(template.format(dsn=dsn, n=2 * n), env)
+            results[name] = (large - small) / n
+            print(f"{name}: {results[name]:,.0f} instructions per {unit}", flush=True)
+        what = ("SELECT $1::int (one connection)" if not bulk
+                else f"{args.workload} row of (int, text, float8, timestamptz)")
+        print(f"\ninstructions per {what}, N = {args.queries}\n")
+        print(f"| client | instructions per {unit} | vs asyncpg | vs psycopg sync |")
         print("|---|---|---|---|")
         for name, value in results.items():
             ratios = [f"{value / results[ref]:.2f}" if ref in results else ""

@@ -968,12 +968,15 @@ class Session:
         if state is None:
             state = yield from self._lookup_flow(sql)
         op = Extended()
-        results = [
-            # An unnamed statement stays until the next Parse: one Parse
-            # serves the whole batch.
-            self._add_execute(op, state, _argument_tuple(index, args), parse=index == 0)
-            for index, args in enumerate(args_seq)
-        ]
+        if state.name:
+            results = self._add_executes_named(op, state, args_seq)
+        else:
+            results = [
+                # An unnamed statement stays until the next Parse: one Parse
+                # serves the whole batch.
+                self._add_execute(op, state, _argument_tuple(index, args), parse=index == 0)
+                for index, args in enumerate(args_seq)
+            ]
         if not results:
             return results
         done = yield self._with_closes(op)
@@ -982,6 +985,31 @@ class Session:
                 self._drop_cached(state)
                 raise _stale_error(done.error) from done.error
             raise done.error
+        return results
+
+    def _add_executes_named(
+        self, op: Extended, state: PreparedState, args_seq: Iterable[Sequence[Any]]
+    ) -> list[StatementResult]:
+        """Bind/Execute of a named statement for each argument tuple.
+
+        What :meth:`_add_execute` does for each, with the per-statement work
+        done once: the loop runs once per row of an executemany.
+        """
+        if state.registry_version != self.registry.version:
+            state.build_codecs(self.registry, self.record_class)
+        if state.session_flags:
+            self.engine.session_state |= state.session_flags
+        codec = state.row_codec
+        decoder = codec.decode_row if codec is not None else None
+        columns = state.columns
+        encode = state.encode_bind
+        registry = self.registry
+        bind_execute = op.bind_execute
+        results = []
+        for index, args in enumerate(args_seq):
+            if type(args) is not tuple and type(args) is not list:
+                args = _argument_tuple(index, args)
+            results.append(bind_execute(encode("", args, registry), decoder, columns))
         return results
 
     def _note_commands(self, results: list[StatementResult]) -> None:

@@ -12,5 +12,8 @@ cpdef list parse_parameter_description(bytes body)
 @cython.locals(reader=BodyReader, code=int)
 cpdef dict parse_fields(bytes body)
 
-@cython.locals(end=Py_ssize_t)
+cdef dict _TAGS
+cdef Py_ssize_t _MAX_TAGS
+
+@cython.locals(end=Py_ssize_t, tag=str)
 cpdef str parse_command_tag(bytes body)

@@ -142,7 +142,17 @@ def parse_copy_response(body: bytes) -> tuple[int, list[int]]:
     return overall, formats
 
 
+# Command tags seen, by their message body: the same few come back again and
+# again ("INSERT 0 1" for each row of an executemany, "SELECT 1"), so most
+# are found here instead of being decoded.  Bounded: tags with counts vary.
+_TAGS: dict[bytes, str] = {}
+_MAX_TAGS = 256
+
+
 def parse_command_tag(body: bytes) -> str:
+    tag = _TAGS.get(body)
+    if tag is not None:
+        return tag
     # Read without a BodyReader: one CommandComplete per executemany row.
     end = body.find(b"\x00")
     if end < 0:
@@ -150,6 +160,9 @@ def parse_command_tag(body: bytes) -> str:
     if end != len(body) - 1:
         raise ProtocolError("trailing bytes in CommandComplete")
     try:
-        return body[:end].decode("utf-8")
+        tag = body[:end].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ProtocolError(f"string in message body is not UTF-8: {exc}") from None
+    if len(_TAGS) < _MAX_TAGS:
+        _TAGS[body] = tag
+    return tag

@@ -15,3 +15,14 @@ cdef int _COPY_OUT_RESPONSE, _EMPTY_QUERY_RESPONSE, _ERROR_RESPONSE
 cdef int _NEGOTIATE_PROTOCOL_VERSION, _NO_DATA, _PARAMETER_DESCRIPTION
 cdef int _PARSE_COMPLETE, _PORTAL_SUSPENDED, _READY_FOR_QUERY, _ROW_DESCRIPTION
 cdef Py_ssize_t _MAX_REASON
+
+# The one object built per statement (per row of executemany): an extension
+# type, so creating it and setting its fields costs no dictionary work.
+@cython.final
+cdef class StatementResult:
+    cdef public object status
+    cdef public object columns
+    cdef public object rows
+    cdef public bint suspended
+    cdef public object row_decoder
+    cdef public object on_description

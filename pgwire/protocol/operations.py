@@ -569,6 +569,22 @@ class Extended(Operation):
         self.results.append(result)
         return result
 
+    def bind_execute(
+        self, bind: bytes, row_decoder: DecodeRow | None, columns: list[Column] | None
+    ) -> StatementResult:
+        """A Bind built elsewhere and an Execute of the unnamed portal, all rows.
+
+        :meth:`bind_raw` then :meth:`execute` in one call, for a statement
+        already described (``columns``): what executemany does per row.
+        """
+        self._out += bind
+        self._out += _EXECUTE_ALL
+        result = StatementResult(row_decoder)
+        result.columns = columns
+        self._executes.append(result)
+        self.results.append(result)
+        return result
+
     def abandon(self) -> None:
         self._discard = True
 
@@ -654,6 +670,9 @@ class Extended(Operation):
         if kind == _COPY_DATA or kind == _COPY_DONE:
             return False
         raise ProtocolError(f"unexpected message {chr(kind)!r} in extended query")
+
+
+_EXECUTE_ALL = wire.execute("", 0)
 
 
 class CopyIn(Operation):
