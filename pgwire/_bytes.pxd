@@ -118,6 +118,46 @@ cdef extern from *:
     static CYTHON_INLINE int pgw_append_bytes(PyObject *buffer, PyObject *data) {
         return pgw_append(buffer, PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data));
     }
+    /* Whole fields of a binary tuple (a 4-byte length, then the value), for
+       values whose encoding is plain; 1 means "not this way" (nothing was
+       appended: the caller uses the type's encoder), -1 an error. */
+    static CYTHON_UNUSED int pgw_append_int_field(PyObject *buffer, PyObject *value, int width) {
+        int overflow, i;
+        long long v = PyLong_AsLongLongAndOverflow(value, &overflow);
+        char b[12];
+        unsigned long long u;
+        if (v == -1 && PyErr_Occurred()) return -1;
+        if (overflow || (width == 2 && (v < -32768 || v > 32767))
+                || (width == 4 && (v < INT32_MIN || v > INT32_MAX))) {
+            return 1;
+        }
+        b[0] = 0; b[1] = 0; b[2] = 0; b[3] = (char)width;
+        u = (unsigned long long)v;
+        for (i = 3 + width; i >= 4; i--) { b[i] = (char)(u & 0xff); u >>= 8; }
+        return pgw_append(buffer, b, 4 + width);
+    }
+    static CYTHON_UNUSED int pgw_append_float8_field(PyObject *buffer, PyObject *value) {
+        double d = PyFloat_AS_DOUBLE(value);
+        uint64_t u;
+        char b[12];
+        int i;
+        memcpy(&u, &d, 8);
+        b[0] = 0; b[1] = 0; b[2] = 0; b[3] = 8;
+        for (i = 11; i >= 4; i--) { b[i] = (char)(u & 0xff); u >>= 8; }
+        return pgw_append(buffer, b, 12);
+    }
+    /* value: a str.  Only ASCII is taken (its UTF-8 is its own storage, so
+       nothing is cached on the str), and only without NUL. */
+    static CYTHON_UNUSED int pgw_append_ascii_field(PyObject *buffer, PyObject *value) {
+        Py_ssize_t n;
+        const char *data;
+        if (!PyUnicode_IS_ASCII(value)) return 1;
+        n = PyUnicode_GET_LENGTH(value);
+        data = (const char *)PyUnicode_DATA(value);
+        if (n > 0x7fffffff || memchr(data, 0, (size_t)n)) return 1;
+        if (pgw_append_i32(buffer, (long)n) < 0) return -1;
+        return pgw_append(buffer, data, n);
+    }
     /* A bytes object of n bytes filled in place by the put_* functions,
        before anything else sees it (the way CPython builds its own). */
     static CYTHON_INLINE PyObject *pgw_new_bytes(Py_ssize_t n) {
@@ -178,6 +218,10 @@ cdef extern from *:
     int append_int16 "pgw_append_i16"(bytearray buffer, long value) except -1
     int append_int32 "pgw_append_i32"(bytearray buffer, long value) except -1
     int append_bytes "pgw_append_bytes"(bytearray buffer, bytes data) except -1
+    # value: an int, a float and a str (exactly) respectively.
+    int append_int_field "pgw_append_int_field"(bytearray buffer, object value, int width) except -1
+    int append_float8_field "pgw_append_float8_field"(bytearray buffer, object value) except -1
+    int append_ascii_field "pgw_append_ascii_field"(bytearray buffer, object value) except -1
     # A bytes object built in place: new_bytes(n), then put_* within its n
     # bytes, then filled() gives it out.
     bytes new_bytes "pgw_new_bytes"(Py_ssize_t n)

@@ -113,3 +113,26 @@ def put_data(target: bytearray, pos: int, data: Any) -> int:
 
 def filled(target: bytearray) -> bytes:
     return bytes(target)
+
+
+def append_int_field(buffer: bytearray, value: int, width: int) -> int:
+    data = pack_int_fitting(value, width)
+    if data is None:
+        return 1
+    buffer += pack_int32(width)
+    buffer += data
+    return 0
+
+
+def append_float8_field(buffer: bytearray, value: float) -> int:
+    buffer += b"\x00\x00\x00\x08"
+    buffer += pack_float8(value)
+    return 0
+
+
+def append_ascii_field(buffer: bytearray, value: str) -> int:
+    if not value.isascii() or "\x00" in value:
+        return 1
+    buffer += pack_int32(len(value))
+    buffer += value.encode("ascii")
+    return 0

@@ -2,9 +2,12 @@
 cimport cython
 
 from pgwire._bytes cimport (
+    append_ascii_field,
     append_bytes,
+    append_float8_field,
     append_int16,
     append_int32,
+    append_int_field,
     filled,
     new_bytes,
     pack_int32,
@@ -23,8 +26,10 @@ cdef Py_ssize_t _MAX_MESSAGE
                message=bytes)
 cpdef bytes bind_message(bytes prefix, params, bytes result_formats)
 
-@cython.locals(count=Py_ssize_t, start=Py_ssize_t, index=Py_ssize_t, length=Py_ssize_t)
-cpdef append_fields(bytearray buffer, list encoders, values)
+@cython.locals(count=Py_ssize_t, start=Py_ssize_t, index=Py_ssize_t, length=Py_ssize_t,
+               compiled=bint, fast=bint, kind=int, written=int, int2_kind=int,
+               int4_kind=int, int8_kind=int, float8_kind=int, text_kind=int)
+cpdef append_fields(bytearray buffer, list encoders, values, list kinds=*)
 
 @cython.locals(count=Py_ssize_t, index=Py_ssize_t, fields=list)
 cpdef bytes bind_fields(bytes prefix, list encoders, values, bytes result_formats)

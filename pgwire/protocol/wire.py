@@ -22,9 +22,12 @@ except ModuleNotFoundError:  # pure Python without Cython installed
 
 if not cython.compiled:
     from .._bytes import (
+        append_ascii_field,
         append_bytes,
+        append_float8_field,
         append_int16,
         append_int32,
+        append_int_field,
         filled,
         new_bytes,
         pack_int32,
@@ -253,45 +256,86 @@ class FieldEncodingError(Exception):
 _ENCODING_ERRORS = (TypeError, ValueError, OverflowError, ArithmeticError)
 
 
-def append_fields(buffer: bytearray, encoders: list[Any], values: Any) -> None:
+# Field kinds for append_fields: how a value of exactly this Python type is
+# laid out without its type's encoder (big-endian integers, an IEEE double,
+# text in UTF-8).  The types layer picks them, for the stock encoders only.
+FIELD_ENCODER = 0
+FIELD_INT2 = 1
+FIELD_INT4 = 2
+FIELD_INT8 = 3
+FIELD_FLOAT8 = 4
+FIELD_TEXT = 5
+
+
+def append_fields(
+    buffer: bytearray, encoders: list[Any], values: Any, kinds: list[int] | None = None
+) -> None:
     """Append ``values`` as a 16-bit count, then each as a 32-bit length and its bytes.
 
     A None value is sent as length -1 (NULL); any other goes through the
     encoder at its position.  This is the layout of a Bind message's
     parameter values and of a tuple of binary COPY (PostgreSQL docs,
     "Message Formats" > Bind, and "COPY" > "Binary Format"), so one loop
-    serves both.  When an encoder fails, what was appended is taken back
-    and :class:`FieldEncodingError` is raised.
+    serves both.  With ``kinds`` (one ``FIELD_*`` per position), an int,
+    float or ASCII str of exactly that type is written straight into the
+    buffer (compiled build); anything else, or a value out of range, goes
+    through its encoder, which raises what it raises.  When an encoder
+    fails, what was appended is taken back and :class:`FieldEncodingError`
+    is raised.
     """
     count = len(values)
     if count != len(encoders):
         raise ValueError(f"{count} values for {len(encoders)} encoders")
     start = len(buffer)
     compiled = cython.compiled  # a constant compiled; a local lookup in Python
+    fast = compiled and kinds is not None
     if compiled:
         append_int16(buffer, count)
     else:
         buffer += _uint16.pack(count)
+    # The kinds as C ints, read once (module globals are looked up by name).
+    int2_kind, int4_kind, int8_kind = FIELD_INT2, FIELD_INT4, FIELD_INT8
+    float8_kind, text_kind = FIELD_FLOAT8, FIELD_TEXT
     index = 0
     for value in values:
         if value is None:
-            buffer += _NULL_PARAMETER
-        else:
-            try:
-                data = encoders[index](value)
-            except _ENCODING_ERRORS as exc:
-                del buffer[start:]
-                raise FieldEncodingError(index, value, exc) from exc
-            length = len(data)
-            if length > _MAX_MESSAGE:
-                del buffer[start:]
-                raise ValueError(f"field {index + 1} is too large to send ({length} bytes)")
-            if compiled and type(data) is bytes:
-                append_int32(buffer, length)
-                append_bytes(buffer, data)
-            else:  # pure Python, or a bytearray or memoryview
-                buffer += pack_int32(length)
-                buffer += data
+            if compiled:
+                append_int32(buffer, -1)
+            else:
+                buffer += _NULL_PARAMETER
+            index += 1
+            continue
+        if fast:
+            kind = kinds[index]  # type: ignore[index]
+            written = 1
+            if kind == int4_kind or kind == int8_kind or kind == int2_kind:
+                if type(value) is int:
+                    written = append_int_field(
+                        buffer, value, 4 if kind == int4_kind else 8 if kind == int8_kind else 2)
+            elif kind == float8_kind:
+                if type(value) is float:
+                    written = append_float8_field(buffer, value)
+            elif kind == text_kind:
+                if type(value) is str:
+                    written = append_ascii_field(buffer, value)
+            if written == 0:
+                index += 1
+                continue
+        try:
+            data = encoders[index](value)
+        except _ENCODING_ERRORS as exc:
+            del buffer[start:]
+            raise FieldEncodingError(index, value, exc) from exc
+        length = len(data)
+        if length > _MAX_MESSAGE:
+            del buffer[start:]
+            raise ValueError(f"field {index + 1} is too large to send ({length} bytes)")
+        if compiled and type(data) is bytes:
+            append_int32(buffer, length)
+            append_bytes(buffer, data)
+        else:  # pure Python, or a bytearray or memoryview
+            buffer += pack_int32(length)
+            buffer += data
         index += 1
 
 

@@ -11,6 +11,7 @@ cdef class RecordEncoder:
     cdef bint _binary_format
     cdef list _binary
     cdef list _text
+    cdef list _kinds
     cdef bytearray _buffer
 
     @cython.locals(buffer=bytearray)

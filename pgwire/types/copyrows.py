@@ -17,8 +17,11 @@ from functools import partial
 from typing import Any
 
 from ..exceptions import DataError
+from ..protocol import wire
 from ..protocol.wire import FieldEncodingError, append_fields
+from . import numeric
 from .registry import TypeRegistry
+from .strings import is_text_encoder
 
 CHUNK_SIZE = 512 * 1024
 
@@ -36,9 +39,11 @@ class RecordEncoder:
         self._binary_format = all(encoder is not None for encoder in binary)
         self._binary: list[Callable[[Any], bytes]] = []
         self._text: list[Callable[[Any], bytes]] = []
+        self._kinds: list[int] = []
         if self._binary_format:
             self.format = "binary"
             self._binary = binary  # type: ignore[assignment]
+            self._kinds = [_field_kind(encoder) for encoder in self._binary]
             self._buffer = bytearray(BINARY_HEADER)
         else:
             # Some type lacks a binary encoder: the text format works for all.
@@ -57,7 +62,7 @@ class RecordEncoder:
         buffer = self._buffer
         if self._binary_format:
             try:
-                append_fields(buffer, self._binary, record)
+                append_fields(buffer, self._binary, record, self._kinds)
             except FieldEncodingError as failure:
                 raise self._field_error(failure.index, failure.value,
                                         failure.error) from failure.error
@@ -101,6 +106,21 @@ class RecordEncoder:
         chunk = bytes(self._buffer)
         self._buffer.clear()
         return chunk
+
+
+# The stock encoders whose output append_fields can write itself.
+_FIELD_KINDS: dict[Callable[[Any], bytes], int] = {
+    numeric.encode_int2: wire.FIELD_INT2,
+    numeric.encode_int4: wire.FIELD_INT4,
+    numeric.encode_int8: wire.FIELD_INT8,
+    numeric.encode_float8: wire.FIELD_FLOAT8,
+}
+
+
+def _field_kind(encoder: Callable[[Any], bytes]) -> int:
+    if is_text_encoder(encoder):
+        return wire.FIELD_TEXT
+    return _FIELD_KINDS.get(encoder, wire.FIELD_ENCODER)
 
 
 _TEXT_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -43,6 +43,16 @@ def decode_text(data: bytes, pos: int = 0, n: int = -1) -> str:
     return data[pos : pos + n].decode("utf-8")
 
 
+# Every encoder make_text_encoder made: their output is the UTF-8 of a str,
+# which binary COPY may write without calling them (is_text_encoder).
+_TEXT_ENCODERS: set[Encoder] = set()
+
+
+def is_text_encoder(encoder: object) -> bool:
+    """Whether ``encoder`` is one of :func:`make_text_encoder`'s (its output: a str's UTF-8)."""
+    return encoder in _TEXT_ENCODERS
+
+
 def make_text_encoder(type_name: str) -> Encoder:
     """A str encoder whose errors name ``type_name`` (text, varchar, ...)."""
 
@@ -57,6 +67,7 @@ def make_text_encoder(type_name: str) -> Encoder:
             raise ValueError(f"{type_name} values cannot contain NUL (\\x00) characters")
         raise TypeError(f"{type_name} expects str, got {_type_label(value)}")
 
+    _TEXT_ENCODERS.add(encode_text)
     return encode_text
 
 

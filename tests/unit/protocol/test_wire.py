@@ -138,3 +138,44 @@ def test_append_fields_is_a_binary_copy_tuple_and_takes_back_a_failure() -> None
         wire.append_fields(buffer, encoders, [1, "not a float"])
     assert failure.value.index == 1 and isinstance(failure.value.error, TypeError)
     assert len(buffer) == 4 + 2 + 12 + 4  # nothing of the failed tuple is left
+
+
+class _Int(int):
+    pass
+
+
+class _Str(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("oid", "kind", "values"),
+    [
+        (21, wire.FIELD_INT2, [0, -1, 32767, -32768, 32768, -32769, True, _Int(5), 2**70, 1.5]),
+        (23, wire.FIELD_INT4, [0, 7, 2**31 - 1, -(2**31), 2**31, -(2**31) - 1, False, _Int(-3),
+                               2**64, "1"]),
+        (20, wire.FIELD_INT8, [0, 2**63 - 1, -(2**63), 2**63, -(2**63) - 1, _Int(2**40), 2**200]),
+        (701, wire.FIELD_FLOAT8, [0.0, -0.0, 1.5, float("inf"), float("-inf"), float("nan"),
+                                  1e308, 5e-324, 3, 2**2000, "x"]),
+        (25, wire.FIELD_TEXT, ["", "row 5", "é", "日本", "a\x00b", "\ud800", _Str("sub"),
+                               "x" * 70000, b"bytes", 5]),
+    ],
+)
+def test_append_fields_kinds_write_what_the_encoder_writes(
+    oid: int, kind: int, values: list[Any]
+) -> None:
+    """The fast path for exact ints, floats and ASCII strs gives the encoder's bytes or error."""
+    encoders = [default_registry.binary_encoder(oid)]
+    for value in values:
+        fast, plain = bytearray(b"x"), bytearray(b"x")
+        try:
+            wire.append_fields(plain, encoders, [value])
+        except wire.FieldEncodingError as expected:
+            with pytest.raises(wire.FieldEncodingError) as failure:
+                wire.append_fields(fast, encoders, [value], [kind])
+            assert type(failure.value.error) is type(expected.error)
+            assert str(failure.value.error) == str(expected.error)
+            assert fast == b"x"
+            continue
+        wire.append_fields(fast, encoders, [value], [kind])
+        assert fast == plain, value
