@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from ..exceptions import ConnectionDoesNotExistError, InterfaceError
 from ..flows.requests import (
+    WHOLE_WRITE_GRACE,
     Call,
     Close,
     Deadline,
@@ -173,7 +174,13 @@ class BlockingDriver:
             raise TimeoutError()
         if kind is Write:
             self._require_socket()
-            self._send_all(request.data, limit)
+            if request.whole and limit is not None:
+                # Not torn by the deadline (see Write): finished, then timed out.
+                self._send_all(request.data, max(limit, time.monotonic()) + WHOLE_WRITE_GRACE)
+                if time.monotonic() >= limit:
+                    raise TimeoutError()
+            else:
+                self._send_all(request.data, limit)
             # Take in what the server said meanwhile (an error ending a
             # COPY), so the flow can stop sending early.
             self._poll()

@@ -131,10 +131,22 @@ class StartTLS(Request):
 
 
 class Write(Request):
-    __slots__ = ("data",)
+    """Send ``data``.  ``whole``: it ends at a message boundary and must go out whole.
 
-    def __init__(self, data: bytes) -> None:
+    A deadline that passes while whole data is being sent does not tear it:
+    the send goes on (for :data:`WHOLE_WRITE_GRACE` seconds at most), then
+    the timeout is raised, so the flow can still end its request cleanly.
+    """
+
+    __slots__ = ("data", "whole")
+
+    def __init__(self, data: bytes, whole: bool = False) -> None:
         self.data = data
+        self.whole = whole
+
+
+#: How long a whole Write may go on past its deadline (see :class:`Write`).
+WHOLE_WRITE_GRACE = 10.0
 
 
 class Read(Request):

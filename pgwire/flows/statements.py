@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import islice
 from typing import Any, cast
 from uuid import UUID
 
@@ -51,7 +52,7 @@ from ..types import TypeRegistry
 from ..types.record import Record
 from ..types.rows import BINARY_FORMAT, TEXT_FORMAT, RowCodec
 from . import introspection
-from .requests import Flow
+from .requests import FLUSH, Flow, Start, Wait, Write
 from .sqltext import replace_numbered_params
 
 log = logging.getLogger("pgwire.statements")
@@ -185,6 +186,10 @@ def _argument_error(
 # Python types whose generic text form the server parses the same way
 # whatever type it infers for the parameter; other values (lists, dicts)
 # need the parameter type first, so they take the describe-first path.
+#: Rows of an executemany built before the first of them is sent (outside a
+#: transaction block; see SessionFlows._executemany_streamed).
+STREAM_ROWS = 1000
+
 _TEXT_SAFE_TYPES = (str, int, float, Decimal, bool, date, time, datetime, timedelta, UUID,
                     bytes, bytearray, memoryview)
 
@@ -969,6 +974,8 @@ class Session:
             state = yield from self._lookup_flow(sql)
         op = Extended()
         if state.name:
+            if self.engine.transaction_status is TransactionStatus.IDLE:
+                return (yield from self._executemany_streamed(op, state, args_seq))
             results = self._add_executes_named(op, state, args_seq)
         else:
             results = [
@@ -980,6 +987,55 @@ class Session:
         if not results:
             return results
         done = yield self._with_closes(op)
+        return self._executemany_outcome(done, state, results)
+
+    def _executemany_streamed(
+        self, op: Extended, state: PreparedState, args_seq: Iterable[Sequence[Any]]
+    ) -> Flow[list[StatementResult]]:
+        """executemany outside a transaction block, sent while it is built.
+
+        The first :data:`STREAM_ROWS` rows go out as soon as they are
+        encoded, so the server executes them while the next are encoded (a
+        batch built whole first keeps the server idle meanwhile).  The batch
+        stays one implicit transaction: all of it or nothing.  A bad
+        argument found after rows went out, a timeout or a cancellation
+        abandons the batch (:meth:`Extended.abort_stream`): the server
+        rolls back what it ran, and the connection stays in step.
+        """
+        rows = iter(args_seq)
+        results = self._add_executes_named(op, state, islice(rows, STREAM_ROWS))
+        if len(results) < STREAM_ROWS:  # short: one write, as any request
+            if not results:
+                return results
+            done = yield self._with_closes(op)
+            return self._executemany_outcome(done, state, results)
+        op.stream()
+        yield Start(self._with_closes(op))
+        try:
+            while True:
+                more = self._add_executes_named(op, state, islice(rows, STREAM_ROWS),
+                                                first_index=len(results))
+                results += more
+                if len(more) < STREAM_ROWS:
+                    break
+                yield Write(op.more_messages(), whole=True)
+            yield Write(op.more_messages(final=True), whole=True)
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            # As copy_in_flow does: the server must see the batch fail and a
+            # Sync, whatever stopped it here.
+            self.engine.queue(op.abort_stream())
+            yield FLUSH
+            if isinstance(exc, Exception) and not isinstance(exc, TimeoutError):
+                yield Wait(op)
+            raise
+        yield Wait(op)
+        return self._executemany_outcome(op, state, results)
+
+    def _executemany_outcome(
+        self, done: Extended, state: PreparedState, results: list[StatementResult]
+    ) -> list[StatementResult]:
         if done.error is not None:
             if self._is_stale(done.error):
                 self._drop_cached(state)
@@ -988,7 +1044,8 @@ class Session:
         return results
 
     def _add_executes_named(
-        self, op: Extended, state: PreparedState, args_seq: Iterable[Sequence[Any]]
+        self, op: Extended, state: PreparedState, args_seq: Iterable[Sequence[Any]],
+        first_index: int = 0,
     ) -> list[StatementResult]:
         """Bind/Execute of a named statement for each argument tuple.
 
@@ -1006,7 +1063,7 @@ class Session:
         registry = self.registry
         bind_execute = op.bind_execute
         results = []
-        for index, args in enumerate(args_seq):
+        for index, args in enumerate(args_seq, first_index):
             if type(args) is not tuple and type(args) is not list:
                 args = _argument_tuple(index, args)
             results.append(bind_execute(encode("", args, registry), decoder, columns))

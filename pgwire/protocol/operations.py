@@ -497,11 +497,13 @@ class Extended(Operation):
         "results",
         "_closed",
         "_discard",
+        "_streaming",
     )
 
     def __init__(self) -> None:
         super().__init__()
         self._out = bytearray()
+        self._streaming = False
         # None for a statement description, a _StatementDescription for one
         # whose statement is executed next, or the StatementResult whose
         # portal is being described.
@@ -595,10 +597,48 @@ class Extended(Operation):
         self._out += wire.close(b"P", name)
 
     def messages(self) -> bytes:
+        if self._streaming:
+            # What is built so far, without the Sync: more_messages() hands
+            # out the rest.
+            data = bytes(self._out)
+            self._out.clear()
+            return data
         if not self._closed:
             self._out += wire.SYNC
             self._closed = True
         return bytes(self._out)
+
+    def stream(self) -> None:
+        """Send this batch in parts, the first when it starts.
+
+        For a batch too long to build before sending: the server works on
+        the first part while the rest is built.  Steps added later go out
+        with :meth:`more_messages`; the last call (``final``) adds the Sync.
+        """
+        self._streaming = True
+
+    def more_messages(self, final: bool = False) -> bytes:
+        """The steps added since the last part (and the Sync when ``final``)."""
+        if final:
+            self._streaming = False
+            self._out += wire.SYNC
+            self._closed = True
+        data = bytes(self._out)
+        self._out.clear()
+        return data
+
+    def abort_stream(self) -> bytes:
+        """End a streamed batch so that none of it takes effect; return what to send.
+
+        Steps built but not sent are dropped.  An Execute of a portal that
+        does not exist makes the server fail, which rolls back the implicit
+        transaction of the batch (PostgreSQL docs, "Extended Query": an
+        error discards everything up to Sync); then the Sync.
+        """
+        self._out.clear()
+        self._streaming = False
+        self._closed = True
+        return wire.execute(ABANDONED_PORTAL, 0) + wire.SYNC
 
     def row_sink(self) -> tuple[Callable[[bytes, int, int], Any], Callable[[Any], Any]] | None:
         # Rows decoded by a compiled row decoder (pgwire.types.rows) skip
@@ -673,6 +713,8 @@ class Extended(Operation):
 
 
 _EXECUTE_ALL = wire.execute("", 0)
+#: The portal abort_stream executes: it never exists, so executing it fails.
+ABANDONED_PORTAL = "pgwire: batch abandoned"
 
 
 class CopyIn(Operation):
