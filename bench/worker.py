@@ -120,6 +120,20 @@ async def measure_async(
     pg_type_rows: int,
 ) -> Measurement:
     """Run ``workload`` with an asyncio driver."""
+    if workload == "connect":
+        await (await cls.open(info)).close()  # warm-up: imports, first resolution
+        calls = 0
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        deadline = t0 + duration
+        while True:
+            client = await cls.open(info)
+            await client.close()
+            calls += 1
+            if time.perf_counter() >= deadline:
+                break
+        t1 = time.perf_counter()
+        return Measurement(calls, calls, t1 - t0, time.process_time() - cpu0)
     if workload == "select1_pool":
         pool = await cls.open_pool(info, MULTI_CONNECTIONS)
         try:
@@ -260,6 +274,19 @@ def measure_sync(
     pg_type_rows: int,
 ) -> Measurement:
     """Run ``workload`` with a blocking driver (threads for several connections)."""
+    if workload == "connect":
+        cls.open(info).close()  # warm-up: imports, first resolution
+        calls = 0
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        deadline = t0 + duration
+        while True:
+            cls.open(info).close()
+            calls += 1
+            if time.perf_counter() >= deadline:
+                break
+        t1 = time.perf_counter()
+        return Measurement(calls, calls, t1 - t0, time.process_time() - cpu0)
     if workload == "select1_pool":
         pool = cls.open_pool(info, MULTI_CONNECTIONS)
         try:

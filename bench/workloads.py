@@ -110,6 +110,13 @@ WORKLOADS: dict[str, Workload] = {
             "total throughput (pg8000 has no pool)",
         ),
         Workload(
+            "connect",
+            "connection",
+            1,
+            "a connection opened (TCP, no TLS, password-less trust login, startup and the "
+            "driver's own first queries) and closed, one after another",
+        ),
+        Workload(
             "fetch_large",
             "row",
             1,
