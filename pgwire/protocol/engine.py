@@ -67,6 +67,9 @@ except ModuleNotFoundError:  # pure Python without Cython installed
 
 # Backend message types, as C constants in the compiled build (engine.pxd).
 _DATA_ROW = wire.DATA_ROW
+# ParseComplete '1', BindComplete '2', CloseComplete '3': consecutive codes.
+_PARSE_COMPLETE = wire.PARSE_COMPLETE
+_CLOSE_COMPLETE = wire.CLOSE_COMPLETE
 _NOTICE_RESPONSE = wire.NOTICE_RESPONSE
 _NOTIFICATION_RESPONSE = wire.NOTIFICATION_RESPONSE
 _PARAMETER_STATUS = wire.PARAMETER_STATUS
@@ -201,6 +204,10 @@ class Operation:
 
     #: True for the operation that opens the session (startup, authentication).
     starts_session = False
+    #: True when ParseComplete, BindComplete and CloseComplete need nothing
+    #: from :meth:`handle`: the engine then skips it for them (one of each
+    #: per statement of an extended-protocol batch).
+    ignores_completions = False
 
     def __init__(self) -> None:
         self.done = False
@@ -428,6 +435,16 @@ class Engine:
                         continue
                 else:
                     decode_at = None
+                    if (
+                        _PARSE_COMPLETE <= kind <= _CLOSE_COMPLETE
+                        and self.state is _BUSY
+                        and self._pending
+                        and self._pending[0].ignores_completions
+                    ):
+                        # ParseComplete/BindComplete/CloseComplete keep the
+                        # state BUSY (TRANSITIONS) and the operation has
+                        # nothing to do with them.
+                        continue
                 self._dispatch(kind, reader.data[reader.start : reader.end], completed)
                 if self.state is _CLOSED:
                     break

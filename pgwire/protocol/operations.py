@@ -486,6 +486,9 @@ class Extended(Operation):
     server skips everything up to Sync, so later steps simply get no result.
     """
 
+    # ParseComplete, BindComplete, CloseComplete: handle() has nothing to do.
+    ignores_completions = True
+
     __slots__ = (
         "_out",
         "_describes",
