@@ -273,10 +273,23 @@ def build_params(
     )
 
 
+# The environment variables build_params reads: looked up one by one, as
+# copying all of os.environ decodes every variable on every connect.
+_ENVIRONMENT_NAMES = tuple(sorted(
+    {keyword.env for keyword in KEYWORDS.values() if keyword.env is not None}
+    | set(STARTUP_ENVIRONMENT) | {"PGSERVICE"}
+))
+
+
 def _environment(env: Mapping[str, str]) -> dict[str, str]:
-    """A copy of the environment with ``PGPASSWORD`` masked (the copy is a
-    local of build_params, whose frame may be in a traceback)."""
-    copy = dict(env)
+    """The variables of the environment that build_params reads, ``PGPASSWORD``
+    masked (the copy is a local of build_params, whose frame may be in a
+    traceback)."""
+    copy = {}
+    for name in _ENVIRONMENT_NAMES:
+        value = env.get(name)
+        if value is not None:
+            copy[name] = value
     if "PGPASSWORD" in copy:
         copy["PGPASSWORD"] = mask_password(copy["PGPASSWORD"])
     return copy
