@@ -1,7 +1,7 @@
 """executemany sent while it is built: all of the batch or none of it.
 
 Outside a transaction block, a batch longer than ``STREAM_ROWS`` goes out
-in parts while the rest is encoded (``Session._executemany_streamed``).
+in parts while the rest is encoded (``Session._executemany_rest``).
 These tests put the failure after the first part has reached the server:
 a bad argument, an item that is not a sequence, a unique violation, a
 timeout and a task cancellation.  Each must leave nothing of the batch in

@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import islice
@@ -49,6 +49,7 @@ from ..protocol.messages import Column
 from ..protocol.operations import Extended, SimpleQuery, StatementResult
 from ..protocol.session_state import statement_flags
 from ..types import TypeRegistry
+from ..types.codec import shown_value
 from ..types.record import Record
 from ..types.rows import BINARY_FORMAT, TEXT_FORMAT, RowCodec
 from . import introspection
@@ -174,22 +175,19 @@ def _argument_error(
     index: int, value: Any, oid: int, registry: TypeRegistry, exc: BaseException
 ) -> DataError:
     type_name = registry.type_name(oid) or f"OID {oid}"
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
     return DataError(
-        f"invalid input for query argument ${index + 1}: {shown} "
+        f"invalid input for query argument ${index + 1}: {shown_value(value)} "
         f"({exc}; expected a value for type {type_name})"
     )
 
 
+#: Rows of an executemany built before the first of them is sent (outside a
+#: transaction block; see Session._executemany_rest).
+STREAM_ROWS = 1000
+
 # Python types whose generic text form the server parses the same way
 # whatever type it infers for the parameter; other values (lists, dicts)
 # need the parameter type first, so they take the describe-first path.
-#: Rows of an executemany built before the first of them is sent (outside a
-#: transaction block; see SessionFlows._executemany_streamed).
-STREAM_ROWS = 1000
-
 _TEXT_SAFE_TYPES = (str, int, float, Decimal, bool, date, time, datetime, timedelta, UUID,
                     bytes, bytearray, memoryview)
 
@@ -975,8 +973,12 @@ class Session:
         op = Extended()
         if state.name:
             if self.engine.transaction_status is TransactionStatus.IDLE:
-                return (yield from self._executemany_streamed(op, state, args_seq))
-            results = self._add_executes_named(op, state, args_seq)
+                rows = iter(args_seq)
+                results = self._add_executes_named(op, state, islice(rows, STREAM_ROWS))
+                if len(results) == STREAM_ROWS:  # perhaps more: sent while built
+                    return (yield from self._executemany_rest(op, state, rows, results))
+            else:
+                results = self._add_executes_named(op, state, args_seq)
         else:
             results = [
                 # An unnamed statement stays until the next Parse: one Parse
@@ -989,26 +991,20 @@ class Session:
         done = yield self._with_closes(op)
         return self._executemany_outcome(done, state, results)
 
-    def _executemany_streamed(
-        self, op: Extended, state: PreparedState, args_seq: Iterable[Sequence[Any]]
+    def _executemany_rest(
+        self, op: Extended, state: PreparedState, rows: Iterator[Sequence[Any]],
+        results: list[StatementResult],
     ) -> Flow[list[StatementResult]]:
-        """executemany outside a transaction block, sent while it is built.
+        """The rest of an executemany outside a transaction block, sent while built.
 
-        The first :data:`STREAM_ROWS` rows go out as soon as they are
-        encoded, so the server executes them while the next are encoded (a
+        The first :data:`STREAM_ROWS` rows (in ``op`` and ``results``) go out
+        at once, so the server executes them while the next are encoded (a
         batch built whole first keeps the server idle meanwhile).  The batch
         stays one implicit transaction: all of it or nothing.  A bad
         argument found after rows went out, a timeout or a cancellation
         abandons the batch (:meth:`Extended.abort_stream`): the server
         rolls back what it ran, and the connection stays in step.
         """
-        rows = iter(args_seq)
-        results = self._add_executes_named(op, state, islice(rows, STREAM_ROWS))
-        if len(results) < STREAM_ROWS:  # short: one write, as any request
-            if not results:
-                return results
-            done = yield self._with_closes(op)
-            return self._executemany_outcome(done, state, results)
         op.stream()
         yield Start(self._with_closes(op))
         try:

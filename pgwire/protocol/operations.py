@@ -577,7 +577,7 @@ class Extended(Operation):
     def bind_execute(
         self, bind: bytes, row_decoder: DecodeRow | None, columns: list[Column] | None
     ) -> StatementResult:
-        """A Bind built elsewhere and an Execute of the unnamed portal, all rows.
+        """A Bind built elsewhere, then an Execute of the unnamed portal for all its rows.
 
         :meth:`bind_raw` then :meth:`execute` in one call, for a statement
         already described (``columns``): what executemany does per row.

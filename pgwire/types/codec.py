@@ -149,5 +149,11 @@ def type_label(value: object) -> str:
     return type(value).__qualname__
 
 
+def shown_value(value: object) -> str:
+    """``repr(value)`` cut to 60 characters, for an error message about a bad value."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def malformed(type_name: str, n: int) -> ValueError:
     return ValueError(f"malformed {type_name} value: {n} bytes")

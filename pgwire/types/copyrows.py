@@ -20,6 +20,7 @@ from ..exceptions import DataError
 from ..protocol import wire
 from ..protocol.wire import FieldEncodingError, append_fields
 from . import numeric
+from .codec import shown_value
 from .registry import TypeRegistry
 from .strings import is_text_encoder
 
@@ -91,12 +92,9 @@ class RecordEncoder:
         buffer += ("\t".join(fields) + "\n").encode("utf-8")
 
     def _field_error(self, index: int, value: Any, exc: Exception) -> DataError:
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
         return DataError(
             f"invalid input in record {self.rows + 1} for column "
-            f"{self.names[index]!r}: {shown} ({exc})"
+            f"{self.names[index]!r}: {shown_value(value)} ({exc})"
         )
 
     def finish(self) -> bytes:
