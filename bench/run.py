@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))  # this working tree's pgwire, not an installed on
 from workloads import (  # noqa: E402
     COPY_CREATE,
     DRIVERS_WITHOUT_POOL,
+    DRIVERS_WITHOUT_SHARING,
     EXECUTEMANY_CREATE,
     MULTI_CONNECTIONS,
     PGBENCH_SCRIPT,
@@ -549,6 +550,8 @@ def run_all(
         for rep in range(args.repeat):
             for client in clients:
                 if workload == "select1_pool" and client.driver in DRIVERS_WITHOUT_POOL:
+                    continue
+                if workload == "select1_shared" and client.driver in DRIVERS_WITHOUT_SHARING:
                     continue
                 if client.kind == "pgbench":
                     conns = int(client.key.removeprefix("pgbench_c"))

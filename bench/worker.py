@@ -147,12 +147,13 @@ async def measure_async(
             for i in range(WARMUP_QUERIES):
                 _check(await client.select1(i), i, "warm-up")
         client = clients[0]
-        if workload in ("select1", "select1_10conn"):
+        if workload in ("select1", "select1_10conn", "select1_shared"):
+            loopers = [client] * MULTI_CONNECTIONS if workload == "select1_shared" else clients
             cpu0 = time.process_time()
             t0 = time.perf_counter()
             deadline = t0 + duration
             counts = await asyncio.gather(
-                *(_async_select1_loop(c, k * 10_000_000, deadline) for k, c in enumerate(clients))
+                *(_async_select1_loop(c, k * 10_000_000, deadline) for k, c in enumerate(loopers))
             )
             t1 = time.perf_counter()
             cpu1 = time.process_time()
@@ -312,6 +313,8 @@ def measure_sync(
             return Measurement(counts[0], counts[0], t1 - t0, cpu1 - cpu0)
         if workload == "select1_10conn":
             return _threaded_select1(clients, duration)
+        if workload == "select1_shared":
+            return _threaded_select1([client] * MULTI_CONNECTIONS, duration)
         if workload in FETCH_WORKLOADS or workload == "pg_type":
             sql, want = FETCH_WORKLOADS.get(workload, (PG_TYPE_SQL, pg_type_rows))
             fetch_all = client.fetch_all

@@ -23,6 +23,9 @@ MULTI_CONNECTIONS = 10
 
 #: Drivers that have no connection pool of their own (no ``select1_pool`` row).
 DRIVERS_WITHOUT_POOL = frozenset({"pg8000"})
+#: Drivers whose connection refuses concurrent calls (no ``select1_shared`` row):
+#: asyncpg raises "another operation is in progress"; pg8000 is not thread-safe.
+DRIVERS_WITHOUT_SHARING = frozenset({"asyncpg", "pg8000"})
 
 SELECT1_SQL = "SELECT $1::int"
 FETCH_LARGE_SQL = (
@@ -100,6 +103,14 @@ WORKLOADS: dict[str, Workload] = {
             MULTI_CONNECTIONS,
             f"{MULTI_CONNECTIONS} connections, one task (async) or thread (sync) each, "
             "sequential `SELECT $1::int`; total throughput",
+        ),
+        Workload(
+            "select1_shared",
+            "query",
+            1,
+            f"{MULTI_CONNECTIONS} tasks (async) or threads (sync) sharing one connection, each "
+            "looping `SELECT $1::int`; total throughput (asyncpg and pg8000 refuse concurrent "
+            "calls on a connection)",
         ),
         Workload(
             "select1_pool",

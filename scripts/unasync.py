@@ -119,7 +119,13 @@ def drop_async_blocks(source: str) -> str:
                 out.append(_dedent(line, indent))
             index = body_end
         else:
-            index = end
+            # The blank lines around the block become one run, as long as
+            # the longer of the two (an import block dropped keeps one).
+            before = 0
+            while before < len(out) and not out[len(out) - 1 - before].strip():
+                before += 1
+            out.extend(lines[end : end + max(following - end - before, 0)])
+            index = following
     return "".join(out)
 
 

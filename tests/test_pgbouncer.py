@@ -542,6 +542,42 @@ async def test_queued_operations_on_one_connection(api: Any, pgbouncer: PgBounce
         await _close_all([conn])
 
 
+@pytest.mark.async_only  # concurrent calls share round trips on the asyncio API
+@pytest.mark.parametrize("mode", ["transaction", "statement"])
+async def test_shared_round_trips_through_pgbouncer(api: Any, mode: str, pgbouncer: PgBouncer,
+                                                   statement_bouncer: PgBouncer) -> None:
+    """Gathered statements the connection knows go out together, each with
+    its own Sync: a pooler may move each to another server connection, and
+    an error, a timeout or a bad argument fails its own call alone."""
+    conn = await _connect(api, pgbouncer if mode == "transaction" else statement_bouncer)
+    divide = "SELECT 100 / $1::int"
+    sleep = "SELECT pg_sleep($1::float8)::text || $2::text"
+    try:
+        for _ in range(2):  # new statements, then known ones
+            calls = []
+            for i in range(40):
+                if i % 10 == 3:
+                    calls.append(conn.fetchval(sleep, 2, str(i), timeout=0.3))
+                elif i % 10 == 7:
+                    calls.append(conn.fetchval(divide, "x"))
+                else:
+                    calls.append(conn.fetchval(divide, i % 5))
+            results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True),
+                                             STEP_TIMEOUT)
+            for i, result in enumerate(results):
+                if i % 10 == 3:
+                    assert isinstance(result, (TimeoutError, asyncio.TimeoutError)), (i, result)
+                elif i % 10 == 7:
+                    assert isinstance(result, pgwire.DataError), (i, result)
+                elif i % 5 == 0:
+                    assert isinstance(result, pgwire.DivisionByZeroError), (i, result)
+                else:
+                    assert result == 100 // (i % 5), (i, result)
+            assert await asyncio.wait_for(conn.fetchval("SELECT $1::int", 7), STEP_TIMEOUT) == 7
+    finally:
+        await _close_all([conn])
+
+
 async def test_errors_leave_connection_usable(api: Any, pgbouncer: PgBouncer) -> None:
     conn = await _connect(api, pgbouncer)
     try:

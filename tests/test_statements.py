@@ -65,15 +65,16 @@ def _count_round_trips(conn: Any) -> list[Any]:
     """Record every operation (one write, one wait) the driver submits from now on."""
     submitted: list[Any] = []
     driver = conn._runner.driver
-    # Both drivers send every operation of a flow through _start (one
+    # Both drivers send every operation of a flow through one method (one
     # write), then wait for it.
-    original = driver._start
+    name = "start_operation" if hasattr(driver, "start_operation") else "_start"
+    original = getattr(driver, name)
 
     def submit(op: Any, *args: Any) -> Any:
         submitted.append(op)
         return original(op, *args)
 
-    driver._start = submit
+    setattr(driver, name, submit)
     return submitted
 
 

@@ -130,6 +130,7 @@ class AsyncioDriver:
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._closed_waiter: asyncio.Future[None] | None = None
+        self._idle_waiter: asyncio.Future[None] | None = None
         self.on_events: Callable[[list[Any]], None] | None = None
         self.on_lost: Callable[[], None] | None = None
 
@@ -166,20 +167,22 @@ class AsyncioDriver:
 
     # -- running flows ------------------------------------------------------
 
-    async def run_flow(self, flow: Flow[T], deadline: float | None = None) -> T:
+    async def run_flow(self, flow: Flow[T], deadline: float | None = None,
+                       first: Any = None) -> T:
         """Run ``flow`` to its end, fulfilling each request; return its result.
 
         ``deadline`` (loop time) bounds every wait of the flow; a flow's own
         :class:`~pgwire.flows.requests.Deadline` can only shorten it.
+        ``first``: the flow was started already and asked for this.
         """
         limit = deadline
         result: Any = None
         try:
-            request = flow.send(None)
+            request = flow.send(None) if first is None else first
             while True:
                 try:
                     if isinstance(request, Operation):
-                        self._start(request)
+                        self.start_operation(request)
                         if request.done:
                             result = request
                         else:
@@ -207,7 +210,18 @@ class AsyncioDriver:
         finally:
             flow.close()
 
-    def _start(self, op: Operation) -> None:
+    async def until_idle(self, deadline: float | None) -> None:
+        """Wait until every operation sent has completed (or the connection is lost)."""
+        while self.busy and not self.is_closed():
+            waiter: asyncio.Future[None] = self.loop.create_future()
+            self._idle_waiter = waiter
+            try:
+                await (waiter if deadline is None else self._until(waiter, deadline))
+            finally:
+                self._idle_waiter = None
+
+    def start_operation(self, op: Operation) -> None:
+        """Send ``op`` now, behind those in flight (see :meth:`wait_operation`)."""
         engine = self.engine
         transport = self.transport
         if engine is None or transport is None or transport.is_closing():
@@ -222,7 +236,8 @@ class AsyncioDriver:
         engine.send(op)
         transport.write(engine.data_to_send())
 
-    async def _wait_op(self, op: Operation, limit: float | None) -> Operation:
+    async def wait_operation(self, op: Operation, limit: float | None) -> Operation:
+        """Wait until ``op``, sent by :meth:`start_operation`, has completed."""
         if op.done:
             return op
         waiter: asyncio.Future[Operation] = self.loop.create_future()
@@ -259,10 +274,10 @@ class AsyncioDriver:
                 result = await self._await(result, limit)
             return result
         if kind is Start:
-            self._start(request.op)
+            self.start_operation(request.op)
             return None
         if kind is Wait:
-            return await self._wait_op(request.op, limit)
+            return await self.wait_operation(request.op, limit)
         if kind is Flush:
             if self.engine is not None and self.transport is not None:
                 out = self.engine.data_to_send()
@@ -441,6 +456,8 @@ class AsyncioDriver:
             transport.write(out)
         if completed:
             self._complete(completed)
+            if self._idle_waiter is not None and not engine.busy:
+                self._wake(self._idle_waiter)
         op = self._progress_op
         if op is not None and (op.done or op.progressed()):
             self._wake(self._progress_waiter)
@@ -476,6 +493,7 @@ class AsyncioDriver:
         self._wake(self._drain_waiter)
         self._wake(self._event_waiter)
         self._wake(self._closed_waiter)
+        self._wake(self._idle_waiter)
         if self._engine_mode and self.on_lost is not None:
             self.on_lost()
 

@@ -137,16 +137,17 @@ class BlockingDriver:
 
     # -- running flows ------------------------------------------------------
 
-    def run_flow(self, flow: Flow[T], deadline: float | None = None) -> T:
+    def run_flow(self, flow: Flow[T], deadline: float | None = None, first: Any = None) -> T:
         """Run ``flow`` to its end, fulfilling each request; return its result.
 
         ``deadline`` (monotonic time) bounds every wait of the flow; a flow's
         own :class:`~pgwire.flows.requests.Deadline` can only shorten it.
+        ``first``: the flow was started already and asked for this.
         """
         limit = deadline
         result: Any = None
         try:
-            request = flow.send(None)
+            request = flow.send(None) if first is None else first
             while True:
                 try:
                     if isinstance(request, Operation):
@@ -245,6 +246,12 @@ class BlockingDriver:
                 self._require_socket()  # raises
         engine.send(op)
         self._send_all(engine.data_to_send(), limit)
+
+    def until_idle(self, deadline: float | None) -> None:
+        """Read until every operation sent has completed (or the connection is lost)."""
+        engine = self.engine
+        while engine is not None and engine.busy and not self.is_closed():
+            self._wait_op(engine.pending[-1], deadline)
 
     def _wait_op(self, op: Operation, limit: float | None) -> Operation:
         engine = self.engine

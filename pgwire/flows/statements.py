@@ -54,7 +54,7 @@ from ..types.record import Record
 from ..types.rows import BINARY_FORMAT, TEXT_FORMAT, RowCodec
 from . import introspection
 from .requests import FLUSH, Flow, Start, Wait, Write
-from .sqltext import replace_numbered_params
+from .sqltext import first_keyword, replace_numbered_params
 
 log = logging.getLogger("pgwire.statements")
 
@@ -77,6 +77,7 @@ class PreparedState:
         "closed",
         "registry_version",
         "session_flags",
+        "pipelinable",
         "_description_key",
         "_bind_formats",
         "_encode",
@@ -100,6 +101,10 @@ class PreparedState:
         self.closed = False
         # Session state the text shows it may create (see protocol.session_state).
         self.session_flags = statement_flags(sql)
+        # Its runs may share round trips with other callers' statements: a
+        # COPY FROM STDIN would make the server read the next caller's
+        # messages as COPY data (PostgreSQL docs, "COPY Operations").
+        self.pipelinable = first_keyword(sql) != "COPY"
         self.build_codecs(registry, record_class)
 
     def build_codecs(self, registry: TypeRegistry, record_class: type[Record]) -> None:
@@ -697,8 +702,8 @@ class Session:
         """Execute a described statement.  Returns None when a retry is due:
         ``retry`` after the server found the plan stale, ``reencode`` when an
         argument does not fit a description that came from the cache."""
-        was_idle = self.engine.transaction_status is TransactionStatus.IDLE
         op = Extended()
+        op.pipelinable = state.pipelinable
         deferred: DeferredRows = []
         try:
             result = self._add_execute(op, state, args, max_rows, deferred=deferred)
@@ -717,14 +722,17 @@ class Session:
                 self.schema_changed()
             if self._is_stale(done.error) or _bind_formats_rejected(done.error, result):
                 self._drop_cached(state)
-                if retry and was_idle:
+                # Retried only where it ran outside a transaction block:
+                # after an error there the status is idle, not failed.  (The
+                # op's own status: others' may have arrived since.)
+                if retry and done.transaction_status is TransactionStatus.IDLE:
                     return None
                 raise _stale_error(done.error) from done.error
             raise done.error
         if deferred:
             yield from self._decode_deferred(deferred)
-        if self.engine.transaction_status is TransactionStatus.IN_TRANSACTION:
-            self._note_commands([result])
+        if done.transaction_status is TransactionStatus.IN_TRANSACTION:
+            self._note_commands([result], done.transaction_status)
         return result
 
     def run_prepared_flow(
@@ -1065,7 +1073,8 @@ class Session:
             results.append(bind_execute(encode("", args, registry), decoder, columns))
         return results
 
-    def _note_commands(self, results: list[StatementResult]) -> None:
+    def _note_commands(self, results: list[StatementResult],
+                       transaction: TransactionStatus | None = None) -> None:
         """Forget named statements after DDL inside a transaction block.
 
         A plan made stale by DDL fails with "cached plan must not change
@@ -1073,7 +1082,9 @@ class Session:
         transaction; inside one, preparing the statements again up front
         avoids the failure (and the aborted transaction) altogether.
         """
-        if not self.cache or self.engine.transaction_status is not TransactionStatus.IN_TRANSACTION:
+        if transaction is None:
+            transaction = self.engine.transaction_status
+        if not self.cache or transaction is not TransactionStatus.IN_TRANSACTION:
             return
         for result in results:
             status = result.status

@@ -501,12 +501,17 @@ class Extended(Operation):
         "_closed",
         "_discard",
         "_streaming",
+        "pipelinable",
     )
 
     def __init__(self) -> None:
         super().__init__()
         self._out = bytearray()
         self._streaming = False
+        # May go out while operations of other callers are in flight (see
+        # pgwire.api._async.runner): set by the flow that knows the batch
+        # never makes the server wait for the client (no COPY FROM STDIN).
+        self.pipelinable = False
         # None for a statement description, a _StatementDescription for one
         # whose statement is executed next, or the StatementResult whose
         # portal is being described.

@@ -1,14 +1,17 @@
-"""Runs flows on one connection: one at a time, in order, with timeouts and recovery.
+"""Runs flows on one connection: in turn, in order, with timeouts and recovery.
 
 Every API object of a connection (the connection itself, its prepared
 statements, cursors, transactions and pipelines) runs its conversations
 through the connection's :class:`Runner`: operations issued concurrently
 wait their turn in order instead of failing with "another operation is in
-progress"; a timeout covers the whole call, the time spent queued included;
-and after a timeout or an interruption (a cancelled task, a
-KeyboardInterrupt) with the server still working, the runner asks the
-server to cancel the statement and lets its answer drain before the next
-operation runs, so no later call can receive a stale result.  If the server
+progress" (on the asyncio API, statements the connection knows go out at
+their turn without waiting for the answers before theirs: concurrent calls
+share round trips, see :meth:`Runner._run_sharing`); a timeout covers the
+whole call, the time spent queued included; and after a timeout or an
+interruption (a cancelled task, a KeyboardInterrupt) with the server still
+working, the runner asks the server to cancel the statement and lets its
+answer drain before the next operation runs, so no later call can receive
+a stale result.  If the server
 does not answer, the connection is closed: it is either usable or closed,
 never out of step.
 """
@@ -27,6 +30,9 @@ from ...protocol.engine import TransactionStatus
 from ..flavours import AsyncFlavour as flavour
 from ..listeners import Listeners, LoggedQuery
 from ..transactions import TransactionBlocks
+
+if True:  # ASYNC
+    from ...protocol.operations import Extended
 
 T = TypeVar("T")
 
@@ -53,6 +59,10 @@ class Runner:
         self._lock = flavour.Lock()
         self._recovery: Any = None
         self._recovery_deadline: float | None = None
+        if True:  # ASYNC
+            # Statements sent sharing round trips whose callers gave up on
+            # them (see _recover_if_unwanted).
+            self._abandoned: list[Extended] = []
         self._pipeline_owner: Any = None
         self._stream: Any = None  # a replication stream holds the connection
         # Bumped each time a pool takes the connection back: objects made
@@ -137,7 +147,7 @@ class Runner:
 
     async def run(self, flow: Flow[T], timeout: float | None = None, *,
                   query: str | None = None, args: Any = ()) -> T:
-        """Run ``flow`` with the connection to itself, honouring the timeout.
+        """Run ``flow`` in its turn, honouring the timeout.
         ``query`` (and its ``args``) is what the query loggers are told about."""
         if query is not None and self.query_loggers:
             return await self._run_logged(flow, timeout, query, args)
@@ -161,36 +171,166 @@ class Runner:
                     # might run, or might be cancelled.
                     raise flavour.TimeoutError(f"timed out: timeout={timeout} s")
                 deadline = self.driver.deadline(timeout)
-                if not self._lock.try_acquire():
-                    try:
-                        await self._lock.acquire(timeout)
-                    except TimeoutError:
-                        raise flavour.TimeoutError(
-                            f"timed out after {timeout} s waiting for the connection"
-                        ) from None
-            elif not self._lock.try_acquire():
-                await self._lock.acquire()
-            try:
-                if self._recovery is not None:
-                    await self._wait_recovery(deadline, timeout)
-                self.check_open()
+            if True:  # ASYNC
+                return await self._run_sharing(flow, deadline, timeout, query)
+            else:
+                await self._take_turn(deadline, timeout)
                 try:
-                    return await self.driver.run_flow(flow, deadline)
-                except TimeoutError as exc:
-                    self.interrupted()
-                    if exc.args:
-                        raise
-                    raise flavour.TimeoutError(f"the query timed out after {timeout} s") from None
-                except BaseException as exc:
-                    self.interrupted()
-                    if query is not None and isinstance(exc, PostgresMessage) \
-                            and exc.query is None:
-                        exc.query = query  # the caller's query, for the error's reader
-                    raise
-            finally:
-                self._lock.release()
+                    return await self._run_alone(flow, deadline, timeout, query)
+                finally:
+                    self._lock.release()
         finally:
             flow.close()
+
+    async def _take_turn(self, deadline: float | None, timeout: float | None,
+                         acquired: bool = False) -> None:
+        """Wait for the connection: the lock (in the order asked; ``acquired``:
+        taken already), then the end of any recovery; return with the lock
+        held and the connection open."""
+        if not acquired and not self._lock.try_acquire():
+            try:
+                await self._lock.acquire(self._seconds_left(deadline))
+            except TimeoutError:
+                raise flavour.TimeoutError(
+                    f"timed out after {timeout} s waiting for the connection"
+                ) from None
+        try:
+            if self._recovery is not None:
+                await self._wait_recovery(deadline, timeout)
+            self.check_open()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _seconds_left(self, deadline: float | None) -> float | None:
+        now = self.driver.deadline(0.0)
+        return None if deadline is None or now is None else max(deadline - now, 0.0)
+
+    async def _run_alone(
+        self, flow: Flow[T], deadline: float | None, timeout: float | None,
+        query: str | None, first: Any = None,
+    ) -> T:
+        """Run ``flow`` (started already when ``first`` is its first request)
+        with the connection to itself: the lock held, nothing else in flight."""
+        try:
+            return await self.driver.run_flow(flow, deadline, first)
+        except TimeoutError as exc:
+            self.interrupted()
+            if exc.args:
+                raise
+            raise flavour.TimeoutError(f"the query timed out after {timeout} s") from None
+        except BaseException as exc:
+            self.interrupted()
+            if query is not None and isinstance(exc, PostgresMessage) \
+                    and exc.query is None:
+                exc.query = query  # the caller's query, for the error's reader
+            raise
+
+    async def _quiet(self, deadline: float | None, timeout: float | None) -> None:
+        """With the lock held: wait until nothing sent before is in flight
+        (statements of other callers that shared round trips) and no recovery runs."""
+        while True:
+            if self._recovery is not None:
+                await self._wait_recovery(deadline, timeout)
+            elif self.driver.busy and not self.driver.is_closed():
+                try:
+                    await self.driver.until_idle(deadline)
+                except TimeoutError:
+                    raise flavour.TimeoutError(
+                        f"timed out after {timeout} s waiting for the connection"
+                    ) from None
+            else:
+                break
+        self.check_open()
+
+    if True:  # ASYNC
+        async def _run_sharing(self, flow: Flow[T], deadline: float | None,
+                               timeout: float | None, query: str | None) -> T:
+            """Run ``flow``, its statements sharing round trips with other callers'.
+
+            A statement that may (``Extended.pipelinable``: a cached
+            statement's Bind/Execute/Sync) goes out as soon as it is this
+            caller's turn, and the turn passes on at once: the next caller's
+            statement follows it on the wire before its answer is back, so
+            100 ``gather``-ed queries take about one round trip, not 100.
+            Each keeps its own Sync, hence its own implicit transaction and
+            its own error, and the server runs them in the order asked.
+            Anything else (a new statement's Parse, COPY, executemany...)
+            waits until what is in flight has completed and runs alone,
+            holding the turn to its end, as it always did.
+            """
+            driver = self.driver
+            # _take_turn, without a coroutine of its own when the lock is free.
+            if not self._lock.try_acquire():
+                await self._take_turn(deadline, timeout)
+            elif self._recovery is not None or self.closing or driver.is_closed():
+                await self._take_turn(deadline, timeout, acquired=True)
+            held = True
+            try:
+                try:
+                    request = flow.send(None)
+                    while True:
+                        if not held:
+                            await self._take_turn(deadline, timeout)
+                            held = True
+                        if not (isinstance(request, Extended) and request.pipelinable):
+                            await self._quiet(deadline, timeout)
+                            return await self._run_alone(flow, deadline, timeout, query, request)
+                        try:
+                            driver.start_operation(request)
+                        except BaseException as exc:
+                            request = flow.throw(exc)
+                            continue
+                        self._lock.release()
+                        held = False
+                        try:
+                            done = await driver.wait_operation(request, deadline)
+                        except BaseException as exc:
+                            if not request.done:
+                                self._give_up(request)
+                            request = flow.throw(exc)
+                            continue
+                        if self._abandoned:
+                            self._recover_if_unwanted()
+                        request = flow.send(done)
+                except StopIteration as stop:
+                    return stop.value  # type: ignore[no-any-return]
+            except TimeoutError as exc:
+                if exc.args:
+                    raise
+                raise flavour.TimeoutError(f"the query timed out after {timeout} s") from None
+            except BaseException as exc:
+                if query is not None and isinstance(exc, PostgresMessage) \
+                        and exc.query is None:
+                    exc.query = query
+                raise
+            finally:
+                if held:
+                    self._lock.release()
+
+        def _give_up(self, op: Extended) -> None:
+            """Its caller stopped waiting for ``op`` (a timeout, a cancelled task)."""
+            op.abandon()  # nobody reads its rows: skip decoding
+            self._abandoned.append(op)
+            self._recover_if_unwanted()
+
+        def _recover_if_unwanted(self) -> None:
+            """Ask the server to cancel once nobody waits for anything in flight.
+
+            A cancel request stops whatever statement the server runs when
+            it arrives (PostgreSQL docs, "Canceling Requests in Progress"):
+            with another caller's statement in flight, that might be the
+            other one.  So a statement given up while others are in flight is
+            left to finish (its answer read and dropped), and the cancel goes
+            out only when every statement in flight is given up.
+            """
+            abandoned = [op for op in self._abandoned if not op.done]
+            self._abandoned = abandoned
+            if not abandoned or self._recovery is not None:
+                return
+            pending = self.engine.pending
+            if pending and all(any(op is given for given in abandoned) for op in pending):
+                self._start_recovery()
 
     async def _run_logged(self, flow: Flow[T], timeout: float | None, query: str,
                           args: Any) -> T:
@@ -230,12 +370,15 @@ class Runner:
         if the server is still working for it, cancel and drain before the next."""
         if self.driver.busy and self._recovery is None:
             self.engine.abandon_pending()  # nobody reads those rows: skip decoding
-            # The cancel goes out now (the server stops working for nobody);
-            # the drain runs in a task (asyncio) or at the next call
-            # (blocking), so the caller gets its timeout on time even from a
-            # server that stopped answering.
-            self._recovery_deadline = self.driver.deadline(RECOVERY_SECONDS)
-            self._recovery = flavour.start_recovery(self._cancel, self._drain)
+            self._start_recovery()
+
+    def _start_recovery(self) -> None:
+        # The cancel goes out now (the server stops working for nobody); the
+        # drain runs in a task (asyncio) or at the next call (blocking), so
+        # the caller gets its timeout on time even from a server that
+        # stopped answering.
+        self._recovery_deadline = self.driver.deadline(RECOVERY_SECONDS)
+        self._recovery = flavour.start_recovery(self._cancel, self._drain)
 
     async def _wait_recovery(self, deadline: float | None, timeout: float | None) -> None:
         """Wait for the drain of an interrupted call, within the caller's deadline.
@@ -307,8 +450,12 @@ class Runner:
         except TimeoutError:
             return
         try:
-            self.check_open()
-            await self.driver.run_flow(events_flow(), self.driver.deadline(timeout))
+            deadline = self.driver.deadline(timeout)
+            try:
+                await self._quiet(deadline, timeout)
+            except TimeoutError:
+                return
+            await self.driver.run_flow(events_flow(), deadline)
         finally:
             self._lock.release()
 
@@ -317,9 +464,7 @@ class Runner:
         operations queued before, and after any recovery; open, or nothing held."""
         await self._lock.acquire()
         try:
-            if self._recovery is not None:
-                await flavour.wait_recovery(self._recovery, None)
-            self.check_open()
+            await self._quiet(None, None)
         except BaseException:
             self._lock.release()
             raise
@@ -378,8 +523,12 @@ class Runner:
             deadline = self.driver.deadline(timeout)
             await self._lock.acquire(timeout)
             try:
-                if self._recovery is not None:
-                    await flavour.wait_recovery(self._recovery, deadline)
+                while self._recovery is not None or (self.driver.busy
+                                                     and not self.driver.is_closed()):
+                    if self._recovery is not None:
+                        await flavour.wait_recovery(self._recovery, deadline)
+                    else:  # statements that shared round trips, still in flight
+                        await self.driver.until_idle(deadline)
                 if not self.driver.is_closed():
                     await self.driver.run_flow(terminate_flow(self.engine), deadline)
             finally:

@@ -147,7 +147,6 @@ class PoolAcquireContext:
             self._pool.release(connection)
 
 
-
 class Pool:
     """A pool of connections (see the module docstring); made by :func:`create_pool`."""
 
@@ -252,7 +251,6 @@ class Pool:
     def __exit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
-
 
     def _new_holder(self, remaining: float | None = None, *,
                           for_acquire: bool = True) -> _Holder:

@@ -1,15 +1,18 @@
 # Generated from pgwire/api/_async/runner.py by scripts/unasync.py: edit that file, not this one.
-"""Runs flows on one connection: one at a time, in order, with timeouts and recovery.
+"""Runs flows on one connection: in turn, in order, with timeouts and recovery.
 
 Every API object of a connection (the connection itself, its prepared
 statements, cursors, transactions and pipelines) runs its conversations
 through the connection's :class:`Runner`: operations issued concurrently
 wait their turn in order instead of failing with "another operation is in
-progress"; a timeout covers the whole call, the time spent queued included;
-and after a timeout or an interruption (a cancelled task, a
-KeyboardInterrupt) with the server still working, the runner asks the
-server to cancel the statement and lets its answer drain before the next
-operation runs, so no later call can receive a stale result.  If the server
+progress" (on the asyncio API, statements the connection knows go out at
+their turn without waiting for the answers before theirs: concurrent calls
+share round trips, see :meth:`Runner._run_sharing`); a timeout covers the
+whole call, the time spent queued included; and after a timeout or an
+interruption (a cancelled task, a KeyboardInterrupt) with the server still
+working, the runner asks the server to cancel the statement and lets its
+answer drain before the next operation runs, so no later call can receive
+a stale result.  If the server
 does not answer, the connection is closed: it is either usable or closed,
 never out of step.
 """
@@ -138,7 +141,7 @@ class Runner:
 
     def run(self, flow: Flow[T], timeout: float | None = None, *,
                   query: str | None = None, args: Any = ()) -> T:
-        """Run ``flow`` with the connection to itself, honouring the timeout.
+        """Run ``flow`` in its turn, honouring the timeout.
         ``query`` (and its ``args``) is what the query loggers are told about."""
         if query is not None and self.query_loggers:
             return self._run_logged(flow, timeout, query, args)
@@ -162,36 +165,74 @@ class Runner:
                     # might run, or might be cancelled.
                     raise flavour.TimeoutError(f"timed out: timeout={timeout} s")
                 deadline = self.driver.deadline(timeout)
-                if not self._lock.try_acquire():
-                    try:
-                        self._lock.acquire(timeout)
-                    except TimeoutError:
-                        raise flavour.TimeoutError(
-                            f"timed out after {timeout} s waiting for the connection"
-                        ) from None
-            elif not self._lock.try_acquire():
-                self._lock.acquire()
+            self._take_turn(deadline, timeout)
             try:
-                if self._recovery is not None:
-                    self._wait_recovery(deadline, timeout)
-                self.check_open()
-                try:
-                    return self.driver.run_flow(flow, deadline)
-                except TimeoutError as exc:
-                    self.interrupted()
-                    if exc.args:
-                        raise
-                    raise flavour.TimeoutError(f"the query timed out after {timeout} s") from None
-                except BaseException as exc:
-                    self.interrupted()
-                    if query is not None and isinstance(exc, PostgresMessage) \
-                            and exc.query is None:
-                        exc.query = query  # the caller's query, for the error's reader
-                    raise
+                return self._run_alone(flow, deadline, timeout, query)
             finally:
                 self._lock.release()
         finally:
             flow.close()
+
+    def _take_turn(self, deadline: float | None, timeout: float | None,
+                         acquired: bool = False) -> None:
+        """Wait for the connection: the lock (in the order asked; ``acquired``:
+        taken already), then the end of any recovery; return with the lock
+        held and the connection open."""
+        if not acquired and not self._lock.try_acquire():
+            try:
+                self._lock.acquire(self._seconds_left(deadline))
+            except TimeoutError:
+                raise flavour.TimeoutError(
+                    f"timed out after {timeout} s waiting for the connection"
+                ) from None
+        try:
+            if self._recovery is not None:
+                self._wait_recovery(deadline, timeout)
+            self.check_open()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _seconds_left(self, deadline: float | None) -> float | None:
+        now = self.driver.deadline(0.0)
+        return None if deadline is None or now is None else max(deadline - now, 0.0)
+
+    def _run_alone(
+        self, flow: Flow[T], deadline: float | None, timeout: float | None,
+        query: str | None, first: Any = None,
+    ) -> T:
+        """Run ``flow`` (started already when ``first`` is its first request)
+        with the connection to itself: the lock held, nothing else in flight."""
+        try:
+            return self.driver.run_flow(flow, deadline, first)
+        except TimeoutError as exc:
+            self.interrupted()
+            if exc.args:
+                raise
+            raise flavour.TimeoutError(f"the query timed out after {timeout} s") from None
+        except BaseException as exc:
+            self.interrupted()
+            if query is not None and isinstance(exc, PostgresMessage) \
+                    and exc.query is None:
+                exc.query = query  # the caller's query, for the error's reader
+            raise
+
+    def _quiet(self, deadline: float | None, timeout: float | None) -> None:
+        """With the lock held: wait until nothing sent before is in flight
+        (statements of other callers that shared round trips) and no recovery runs."""
+        while True:
+            if self._recovery is not None:
+                self._wait_recovery(deadline, timeout)
+            elif self.driver.busy and not self.driver.is_closed():
+                try:
+                    self.driver.until_idle(deadline)
+                except TimeoutError:
+                    raise flavour.TimeoutError(
+                        f"timed out after {timeout} s waiting for the connection"
+                    ) from None
+            else:
+                break
+        self.check_open()
 
     def _run_logged(self, flow: Flow[T], timeout: float | None, query: str,
                           args: Any) -> T:
@@ -231,12 +272,15 @@ class Runner:
         if the server is still working for it, cancel and drain before the next."""
         if self.driver.busy and self._recovery is None:
             self.engine.abandon_pending()  # nobody reads those rows: skip decoding
-            # The cancel goes out now (the server stops working for nobody);
-            # the drain runs in a task (asyncio) or at the next call
-            # (blocking), so the caller gets its timeout on time even from a
-            # server that stopped answering.
-            self._recovery_deadline = self.driver.deadline(RECOVERY_SECONDS)
-            self._recovery = flavour.start_recovery(self._cancel, self._drain)
+            self._start_recovery()
+
+    def _start_recovery(self) -> None:
+        # The cancel goes out now (the server stops working for nobody); the
+        # drain runs in a task (asyncio) or at the next call (blocking), so
+        # the caller gets its timeout on time even from a server that
+        # stopped answering.
+        self._recovery_deadline = self.driver.deadline(RECOVERY_SECONDS)
+        self._recovery = flavour.start_recovery(self._cancel, self._drain)
 
     def _wait_recovery(self, deadline: float | None, timeout: float | None) -> None:
         """Wait for the drain of an interrupted call, within the caller's deadline.
@@ -308,8 +352,12 @@ class Runner:
         except TimeoutError:
             return
         try:
-            self.check_open()
-            self.driver.run_flow(events_flow(), self.driver.deadline(timeout))
+            deadline = self.driver.deadline(timeout)
+            try:
+                self._quiet(deadline, timeout)
+            except TimeoutError:
+                return
+            self.driver.run_flow(events_flow(), deadline)
         finally:
             self._lock.release()
 
@@ -318,9 +366,7 @@ class Runner:
         operations queued before, and after any recovery; open, or nothing held."""
         self._lock.acquire()
         try:
-            if self._recovery is not None:
-                flavour.wait_recovery(self._recovery, None)
-            self.check_open()
+            self._quiet(None, None)
         except BaseException:
             self._lock.release()
             raise
@@ -379,8 +425,12 @@ class Runner:
             deadline = self.driver.deadline(timeout)
             self._lock.acquire(timeout)
             try:
-                if self._recovery is not None:
-                    flavour.wait_recovery(self._recovery, deadline)
+                while self._recovery is not None or (self.driver.busy
+                                                     and not self.driver.is_closed()):
+                    if self._recovery is not None:
+                        flavour.wait_recovery(self._recovery, deadline)
+                    else:  # statements that shared round trips, still in flight
+                        self.driver.until_idle(deadline)
                 if not self.driver.is_closed():
                     self.driver.run_flow(terminate_flow(self.engine), deadline)
             finally:

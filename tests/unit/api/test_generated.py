@@ -88,8 +88,11 @@ def test_transform() -> None:
 
 
 def test_async_blocks_without_else_leave_the_spacing() -> None:
+    """The blank lines around a dropped block become one run, the longer of the two."""
     source = "class A:\n    x = 1\n\n    if True:  # ASYNC\n        y = 2\n\n\nclass B:\n    pass\n"
-    assert unasync.drop_async_blocks(source) == "class A:\n    x = 1\n\n\n\nclass B:\n    pass\n"
+    assert unasync.drop_async_blocks(source) == "class A:\n    x = 1\n\n\nclass B:\n    pass\n"
+    imports = "import a\n\nif True:  # ASYNC\n    import b\n\nT = 1\n"
+    assert unasync.drop_async_blocks(imports) == "import a\n\nT = 1\n"
 
 
 @pytest.mark.parametrize(
