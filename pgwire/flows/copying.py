@@ -6,7 +6,8 @@
 * :func:`copy_out_flow`: ``COPY ... TO STDOUT`` handing each piece of data
   to a writer (whose result the driver awaits when it is awaitable);
 * :func:`records_copy_flow`: what ``copy_records_to_table`` needs first --
-  the target columns' types and the COPY statement.
+  the target columns' types and the COPY statement;
+  :func:`copy_records_flow` runs both in one turn.
 
 PostgreSQL docs, "COPY Operations" (section 54.2.6).
 """
@@ -159,6 +160,19 @@ def records_copy_flow(
     sql = copy_in_sql(table, [name for name, _ in column_types],
                       f" WITH (FORMAT {encoder.format})", where)
     return encoder, sql
+
+
+def copy_records_flow(
+    session: Session, table_name: str, columns: Sequence[str] | None,
+    schema_name: str | None, where: str | None,
+    chunks_of: Callable[[RecordEncoder], Iterator[bytes] | AsyncIterator[bytes]],
+) -> Flow[str]:
+    """copy_records_to_table in one turn (no other call comes between the
+    look-up of the columns and the COPY) and under one timeout: the records
+    are encoded by ``chunks_of(encoder)``."""
+    encoder, sql = yield from records_copy_flow(session, table_name, columns, schema_name,
+                                                where)
+    return (yield from copy_in_flow(session, sql, chunks_of(encoder)))
 
 
 def copy_in_flow(

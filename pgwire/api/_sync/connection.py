@@ -538,12 +538,10 @@ class Connection(ReplicationCommands):
         Records are encoded one by one into a buffer sent in chunks of about
         512 KiB, so an iterable (or async iterable) of any size is streamed.
         """
-        session = self._session
-        encoder, sql = self._runner.run(copy_flows.records_copy_flow(
-            session, table_name, columns, schema_name, where
+        return self._runner.run(copy_flows.copy_records_flow(
+            self._session, table_name, columns, schema_name, where,
+            lambda encoder: flavour.record_chunks(records, encoder),
         ), timeout)
-        chunks = flavour.record_chunks(records, encoder)
-        return self._runner.run(copy_flows.copy_in_flow(session, sql, chunks), timeout)
 
     def copy_to_table(
         self, table_name: str, *, source: Any, columns: Sequence[str] | None = None,
