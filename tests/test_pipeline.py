@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from delay_proxy import DelayProxy
+from delay_proxy import ONE_WAY_DELAY, DelayProxy, best_of
 
 import pgwire
 
@@ -173,17 +173,6 @@ async def test_sync_without_statements_and_misuse(api: Any, conn: Any) -> None:
 # ---------------------------------------------------------------------------
 # Round trips, through a proxy that adds latency
 
-ONE_WAY_DELAY = 0.010  # seconds each way: a round trip costs ~20 ms more
-
-
-async def _best_of(attempts: int, run: Callable[[int], Any]) -> float:
-    best = float("inf")
-    for attempt in range(attempts):
-        started = time.monotonic()
-        await run(attempt)
-        best = min(best, time.monotonic() - started)
-    return best
-
 
 async def test_round_trips_through_latency(api: Any, cluster: Any, make_conn: Any) -> None:
     with DelayProxy(cluster.host, cluster.port, delay=ONE_WAY_DELAY) as proxy:
@@ -194,7 +183,7 @@ async def test_round_trips_through_latency(api: Any, cluster: Any, make_conn: An
         async def one_query(attempt: int) -> None:
             assert await conn.fetchval(known, attempt) == attempt * 3
 
-        rtt = await _best_of(5, one_query)
+        rtt = await best_of(5, one_query)
         assert rtt >= 2 * ONE_WAY_DELAY
 
         async def known_pipeline(attempt: int) -> None:
@@ -209,8 +198,8 @@ async def test_round_trips_through_latency(api: Any, cluster: Any, make_conn: An
             assert [r.result() for r in pending] == [
                 attempt * 1000 + 2 * i for i in range(100)]
 
-        known_elapsed = await _best_of(3, known_pipeline)
-        new_elapsed = await _best_of(3, new_pipeline)
+        known_elapsed = await best_of(3, known_pipeline)
+        new_elapsed = await best_of(3, new_pipeline)
         print(f"\n[{api.name}] pipeline round trips (one-way delay {ONE_WAY_DELAY * 1000:.0f} ms):"
               f" RTT {rtt * 1000:.1f} ms; 100 known statements {known_elapsed * 1000:.1f} ms"
               f" ({known_elapsed / rtt:.2f} RTT); 100 new statements"

@@ -21,23 +21,13 @@ import time
 from typing import Any
 
 import pytest
-from delay_proxy import DelayProxy
+from delay_proxy import ONE_WAY_DELAY, DelayProxy, best_of
 
 import pgwire
 
 pytestmark = pytest.mark.async_only
 
-ONE_WAY_DELAY = 0.010  # seconds each way: a round trip costs ~20 ms more
 TIMEOUT_ERRORS = (TimeoutError, asyncio.TimeoutError)
-
-
-async def _best_of(attempts: int, run: Any) -> float:
-    best = float("inf")
-    for attempt in range(attempts):
-        started = time.monotonic()
-        await run(attempt)
-        best = min(best, time.monotonic() - started)
-    return best
 
 
 @pytest.fixture
@@ -56,7 +46,7 @@ async def _round_trip(conn: Any) -> float:
     async def one(attempt: int) -> None:
         assert await conn.fetchval("SELECT $1::int + 0", attempt) == attempt
 
-    rtt = await _best_of(5, one)
+    rtt = await best_of(5, one)
     assert rtt >= 2 * ONE_WAY_DELAY
     return rtt
 
@@ -89,7 +79,7 @@ async def test_hundred_gathered_queries_share_round_trips(slow_conn: Any) -> Non
             else:
                 assert result == "SELECT 1"
 
-    elapsed = await _best_of(3, hundred)
+    elapsed = await best_of(3, hundred)
     print(f"\n100 gathered queries: {elapsed * 1000:.1f} ms, RTT {rtt * 1000:.1f} ms "
           f"({elapsed / rtt:.2f} RTT)")
     # One after the other they take 100 round trips.
@@ -107,7 +97,7 @@ async def test_new_statements_prepare_then_share(slow_conn: Any) -> None:
         results = await asyncio.gather(*(conn.fetchval(sql, i) for i in range(100)))
         assert results == [attempt * 1000 + i for i in range(100)]
 
-    elapsed = await _best_of(3, fresh)
+    elapsed = await best_of(3, fresh)
     print(f"\n100 gathered runs of a new statement: {elapsed / rtt:.2f} RTT")
     assert elapsed < 8 * rtt
 
@@ -121,7 +111,7 @@ async def test_prepared_statement_runs_share_round_trips(slow_conn: Any) -> None
         results = await asyncio.gather(*(statement.fetchval(i) for i in range(100)))
         assert results == [2 * i for i in range(100)]
 
-    assert await _best_of(3, hundred) < 4 * rtt
+    assert await best_of(3, hundred) < 4 * rtt
 
 
 async def test_ten_tasks_of_many_queries(conn: Any) -> None:
