@@ -1,6 +1,6 @@
 """The asyncio driver: fulfils the flows' requests with an event loop.
 
-An ``asyncio.Protocol`` (callbacks, not streams, for speed) feeds received
+An ``asyncio.BufferedProtocol`` (callbacks, not streams, for speed) feeds received
 bytes to the sans-I/O engine, writes what it returns and resolves one future
 per awaited operation.  :meth:`AsyncioDriver.run_flow` runs any flow of
 :mod:`pgwire.flows`: each request it yields (see
@@ -19,6 +19,7 @@ import asyncio
 import inspect
 import socket
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -63,18 +64,43 @@ _HIGH_WATER = 4 * 1024 * 1024
 _LOW_WATER = 1024 * 1024
 
 
-class _Channel(asyncio.Protocol):
+# Received bytes land in one buffer per thread and are copied out at once
+# (_Channel.buffer_updated).  The default receive of asyncio's own loop
+# allocates a 256 KiB bytes object per read and shrinks it, which malloc
+# serves with mmap, mremap and munmap: three system calls per read.
+_RECEIVE_BUFFER_SIZE = 256 * 1024
+_thread_buffers = threading.local()
+
+
+def _receive_buffer() -> memoryview:
+    view: memoryview | None = getattr(_thread_buffers, "view", None)
+    if view is None:
+        view = _thread_buffers.view = memoryview(bytearray(_RECEIVE_BUFFER_SIZE))
+    return view
+
+
+class _Channel(asyncio.BufferedProtocol):
     """The protocol object of one transport; forwards to its driver until detached.
 
     A driver opens several transports over its life (one per address tried
     while connecting); callbacks of a transport it gave up on go nowhere.
+
+    The loop reads into :meth:`get_buffer` and calls :meth:`buffer_updated`
+    right after, in the same callback (asyncio's selector loop and its TLS
+    layer, uvloop), so the channels of a thread share one buffer.  A
+    proactor loop (Windows) fills it later, asynchronously, so there each
+    channel has its own.
     """
 
-    __slots__ = ("driver", "transport")
+    __slots__ = ("driver", "transport", "buffer")
 
     def __init__(self, driver: AsyncioDriver) -> None:
         self.driver: AsyncioDriver | None = driver
         self.transport: Any = None
+        if isinstance(driver.loop, getattr(asyncio, "ProactorEventLoop", ())):
+            self.buffer = memoryview(bytearray(_RECEIVE_BUFFER_SIZE))
+        else:
+            self.buffer = _receive_buffer()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -84,10 +110,13 @@ class _Channel(asyncio.Protocol):
             # round trip's worth of latency on every query.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
         driver = self.driver
         if driver is not None:
-            driver._received(data)
+            driver._received(self.buffer[:nbytes].tobytes())
 
     def eof_received(self) -> bool | None:
         return None  # close the transport: connection_lost follows
