@@ -55,6 +55,20 @@ def cluster() -> Iterator[TemporaryCluster]:
         server.stop()
 
 
+@pytest.fixture(params=["asyncio", "uvloop"])
+def loop_factory(request: pytest.FixtureRequest) -> Any:
+    """What makes a new event loop: asyncio's own, then uvloop's."""
+    if request.param == "asyncio":
+        import asyncio
+
+        return asyncio.new_event_loop
+    try:
+        import uvloop
+    except ImportError as exc:
+        _missing("uvloop", exc)
+    return uvloop.new_event_loop
+
+
 @pytest.fixture(scope="session")
 def pgbouncer(cluster: TemporaryCluster) -> Iterator[PgBouncer]:
     """A pgbouncer in transaction pooling mode (pool size 5) in front of ``cluster``."""
