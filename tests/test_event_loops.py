@@ -16,7 +16,6 @@ import hashlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-
 import pgwire
 
 ROWS = 20_000
