@@ -17,11 +17,11 @@ leaves them out.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
+from missing import missing
 
 from pgwire.testing import (
     BinaryNotFoundError,
@@ -34,13 +34,6 @@ from pgwire.testing import (
 from pgwire.testing.oauth import OAuthCluster
 
 
-def _missing(what: str, exc: BaseException) -> NoReturn:
-    message = f"{what} not available: {exc}"
-    if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-        pytest.fail(f"{message} (CI must run these tests: see scripts/setup.sh)", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[TemporaryCluster]:
     """The session's PostgreSQL server (see pgwire.testing.TemporaryCluster)."""
@@ -48,7 +41,7 @@ def cluster() -> Iterator[TemporaryCluster]:
     try:
         server.start()
     except BinaryNotFoundError as exc:
-        _missing("PostgreSQL server", exc)
+        missing("PostgreSQL server", exc)
     try:
         yield server
     finally:
@@ -65,7 +58,7 @@ def loop_factory(request: pytest.FixtureRequest) -> Any:
     try:
         import uvloop
     except ImportError as exc:
-        _missing("uvloop", exc)
+        missing("uvloop", exc)
     return uvloop.new_event_loop
 
 
@@ -75,7 +68,7 @@ def pgbouncer(cluster: TemporaryCluster) -> Iterator[PgBouncer]:
     try:
         find_pgbouncer()
     except BinaryNotFoundError as exc:
-        _missing("pgbouncer", exc)
+        missing("pgbouncer", exc)
     bouncer = cluster.start_pgbouncer(pool_mode="transaction")
     try:
         yield bouncer
@@ -122,7 +115,7 @@ def postgres_server() -> Iterator[Callable[[int], TemporaryCluster]]:
             return started[major]
         exc = failed[major]
         if isinstance(exc, BinaryNotFoundError):
-            _missing(f"PostgreSQL {major}", exc)  # outside the except: no chained traceback
+            missing(f"PostgreSQL {major}", exc)  # outside the except: no chained traceback
         raise ClusterError(f"PostgreSQL {major} failed to start earlier: {exc}")
 
     try:
@@ -162,7 +155,7 @@ def standby() -> Iterator[StandbyCluster]:
     try:
         primary.start()
     except BinaryNotFoundError as exc:
-        _missing("PostgreSQL server", exc)
+        missing("PostgreSQL server", exc)
     try:
         yield primary.start_standby()
     finally:
@@ -186,7 +179,7 @@ def oauth_cluster() -> Iterator[OAuthCluster]:
     try:
         server.start()
     except BinaryNotFoundError as exc:
-        _missing("PostgreSQL 18 with an OAuth validator", exc)
+        missing("PostgreSQL 18 with an OAuth validator", exc)
     try:
         yield server
     finally:

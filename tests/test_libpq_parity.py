@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from missing import missing
 
 import pgwire
 from pgwire.testing import TemporaryCluster, postgresql_bindir
@@ -69,9 +70,7 @@ def server(
     """The session's Debian PostgreSQL (15), then PostgreSQL 18."""
     version = request.param
     if version is not None and postgresql_bindir(version) is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL {version} binaries are missing: scripts/setup.sh unpacks them")
-        pytest.skip(f"PostgreSQL {version} binaries are missing: run scripts/setup.sh")
+        missing(f"PostgreSQL {version}", "its binaries are not unpacked (scripts/setup.sh)")
     cluster = TemporaryCluster(version=version, extra_hba=[
         "host all pass_user 127.0.0.1/32 scram-sha-256",
         "local all pass_user scram-sha-256",

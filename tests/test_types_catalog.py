@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -52,6 +51,7 @@ from uuid import UUID
 
 import pytest
 import pytest_asyncio
+from missing import missing
 from type_runs import RUNS, Raised, _label, check_runs, fetch_runs, roundtrip, unique
 
 import pgwire
@@ -772,9 +772,7 @@ def asyncpg_values(cluster: Any) -> Iterator[dict[str, Any]]:
     try:
         import asyncpg
     except ModuleNotFoundError as exc:
-        if os.environ.get("CI", "").lower() not in ("", "0", "false", "no"):
-            pytest.fail(f"asyncpg is missing under CI (the test extra installs it): {exc}")
-        pytest.skip("asyncpg is not installed (pip install -e '.[test]' brings it)")
+        missing("asyncpg (the test extra installs it)", exc)
     import asyncio
 
     async def read_all() -> dict[str, Any]:
