@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import pgwire
+from pgwire.drivers.sockets import numeric_endpoints
 from pgwire.testing.cluster import conninfo
 
 PASSWORD_USERS = ["password_user", "md5_user", "scram_user"]
@@ -399,6 +400,39 @@ async def test_missing_unix_socket_raises_os_error(api: Any, tmp_path: Any) -> N
             api.connect(host=os.fspath(tmp_path), port=5432, user="postgres", database="x"),
             10,
         )
+
+
+def test_numeric_endpoints_parse_addresses_and_leave_names_alone() -> None:
+    [v4] = numeric_endpoints("127.0.0.1", 5432)
+    assert (v4.family, v4.address) == (socket.AF_INET, ("127.0.0.1", 5432))
+    [v6] = numeric_endpoints("::1", 6432)
+    assert v6.family == socket.AF_INET6 and v6.address[:2] == ("::1", 6432)
+    for name in ("localhost", "db.example.invalid", "127.0.0.1.", "", "ex\u00e4mple"):
+        assert numeric_endpoints(name, 5432) is None, name
+
+
+async def test_numeric_host_is_not_sent_to_the_resolver_thread(
+    cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # asyncio's getaddrinfo always runs in a worker thread; an address needs no lookup.
+    loop = asyncio.get_running_loop()
+    looked_up: list[str] = []
+
+    async def refuse(host: str, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "no resolver in this test")
+
+    monkeypatch.setattr(loop, "getaddrinfo", refuse)
+    target = {**cluster.connect_kwargs(), "ssl": "disable"}
+    conn = await pgwire.connect(**{**target, "host": "127.0.0.1"})
+    try:
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        await conn.close()
+    assert looked_up == []
+    with pytest.raises(OSError):
+        await pgwire.connect(**{**target, "host": "localhost"})
+    assert looked_up == ["localhost"]
 
 
 class SilentServer:

@@ -42,7 +42,7 @@ from ..flows.requests import (
     shorter_deadline,
 )
 from ..protocol.engine import Engine, EngineState, Operation, StreamingOperation
-from .sockets import new_socket, resolved, tls_info
+from .sockets import new_socket, numeric_endpoints, resolved, tls_info
 
 T = TypeVar("T")
 
@@ -339,6 +339,9 @@ class AsyncioDriver:
     # -- connecting -----------------------------------------------------------
 
     async def _resolve(self, request: Resolve, limit: float | None) -> list[Any]:
+        numeric = numeric_endpoints(request.host, request.port)
+        if numeric is not None:
+            return numeric
         infos = await self._await(
             self.loop.getaddrinfo(request.host, request.port, type=socket.SOCK_STREAM), limit
         )

@@ -58,6 +58,21 @@ def tls_info(ssl_object: Any) -> TLSInfo:
     )
 
 
+def numeric_endpoints(host: str, port: int) -> list[Endpoint] | None:
+    """The endpoints of a numeric IPv4 or IPv6 address, or None for a host name.
+
+    getaddrinfo() with AI_NUMERICHOST parses the address without any lookup,
+    so it cannot block; an event loop calls it in place and sends only names
+    to its resolver thread (the hop costs more CPU than the parse).
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_NUMERICHOST)
+    except (socket.gaierror, UnicodeError):
+        return None
+    return resolved(infos)
+
+
 def resolved(infos: list[Any]) -> list[Endpoint]:
     """getaddrinfo() results as endpoints, in order, without repeats."""
     endpoints: list[Endpoint] = []
