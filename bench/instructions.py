@@ -12,11 +12,14 @@ cancel out.  The server runs outside valgrind.  Workloads:
 * ``executemany`` and ``copy_in``: one call inserting N rows of (int, text,
   float8, timestamptz), through the same driver adapters as ``run.py``
   (``bench/drivers.py``); both runs build the same 2N rows, so building
-  them cancels out too.
+  them cancels out too;
+* ``connect``: N connections opened (startup, trust login and the driver's
+  own first queries) and closed, one after another, after 5 of warm-up.
 
     python bench/instructions.py                    # all clients, N = 2000
     python bench/instructions.py --queries 1000 --clients pgwire_sync,psycopg_sync
     python bench/instructions.py --workload copy_in --queries 20000
+    python bench/instructions.py --workload connect --queries 50
 
 Needs valgrind (``apt-get install valgrind``) and the peers of
 ``bench/requirements.txt``; a missing peer is skipped.
@@ -89,6 +92,44 @@ for i in range(50):
 for i in range({n}):
     cur.execute("SELECT %s::int", (i,)); cur.fetchone()
 conn.close()
+""",
+}
+
+# connect: {n} connections opened and closed after 5 of warm-up.
+CONNECT_PROGRAMS = {
+    "pgwire_async": """
+import asyncio, pgwire
+async def main():
+    for i in range(5 + {n}):
+        conn = await pgwire.connect({dsn!r})
+        await conn.close()
+asyncio.run(main())
+""",
+    "asyncpg": """
+import asyncio, asyncpg
+async def main():
+    for i in range(5 + {n}):
+        conn = await asyncpg.connect({dsn!r})
+        await conn.close()
+asyncio.run(main())
+""",
+    "psycopg_async": """
+import asyncio, psycopg
+async def main():
+    for i in range(5 + {n}):
+        conn = await psycopg.AsyncConnection.connect({dsn!r}, autocommit=True)
+        await conn.close()
+asyncio.run(main())
+""",
+    "pgwire_sync": """
+import pgwire.sync
+for i in range(5 + {n}):
+    pgwire.sync.connect({dsn!r}).close()
+""",
+    "psycopg_sync": """
+import psycopg
+for i in range(5 + {n}):
+    psycopg.connect({dsn!r}, autocommit=True).close()
 """,
 }
 
@@ -206,8 +247,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dsn", help="server (default: a throwaway one)")
     parser.add_argument("--queries", type=int, default=2000,
-                        help="N: queries, or rows of executemany / copy_in (default 2000)")
-    parser.add_argument("--workload", choices=("select1", "executemany", "copy_in"),
+                        help="N: queries, rows of executemany / copy_in, or connections (default 2000)")
+    parser.add_argument("--workload", choices=("select1", "executemany", "copy_in", "connect"),
                         default="select1")
     parser.add_argument("--clients", default=",".join(CLIENTS))
     args = parser.parse_args()
@@ -218,10 +259,10 @@ def main() -> int:
 
     def run(dsn: str) -> None:
         results: dict[str, float] = {}
-        bulk = args.workload != "select1"
+        bulk = args.workload in BULK_METHODS
         if bulk:
             make_tables(dsn)
-        unit = "row" if bulk else "query"
+        unit = {"select1": "query", "connect": "connection"}.get(args.workload, "row")
         for name in names:
             program_name, env = CLIENTS[name]
             if not available(program_name):
@@ -236,13 +277,15 @@ def main() -> int:
                 large = count_instructions(bulk_program(program_name, args.workload, dsn, n,
                                                         False), env)
             else:
-                template = PROGRAMS[program_name]
+                template = (CONNECT_PROGRAMS if args.workload == "connect" else
+                            PROGRAMS)[program_name]
                 small = count_instructions(template.format(dsn=dsn, n=n), env)
                 large = count_instructions(template.format(dsn=dsn, n=2 * n), env)
             results[name] = (large - small) / n
             print(f"{name}: {results[name]:,.0f} instructions per {unit}", flush=True)
-        what = ("SELECT $1::int (one connection)" if not bulk
-                else f"{args.workload} row of (int, text, float8, timestamptz)")
+        what = {"select1": "SELECT $1::int (one connection)",
+                "connect": "connection opened and closed (TCP, no TLS, trust)"}.get(
+            args.workload, f"{args.workload} row of (int, text, float8, timestamptz)")
         print(f"\ninstructions per {what}, N = {args.queries}\n")
         print(f"| client | instructions per {unit} | vs asyncpg | vs psycopg sync |")
         print("|---|---|---|---|")
