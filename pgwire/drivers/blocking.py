@@ -52,6 +52,11 @@ _STREAMING = frozenset({Write, Progress, Call})
 
 Socket = socket.socket | ssl_module.SSLSocket
 
+# A request on a connection idle at least this long (seconds) first takes in
+# what arrived meanwhile (see BlockingDriver._poll); one sent sooner after
+# the one before skips that poll, a system call per query in a busy loop.
+_IDLE_CHECK_AFTER = 0.001
+
 
 def _wait(sock: Socket, write: bool, timeout: float | None) -> tuple[bool, bool]:
     """Wait until ``sock`` is readable (or, with ``write``, writable); return
@@ -93,6 +98,7 @@ class BlockingDriver:
         # same: one per wait would cost an allocation and a register each.
         self._poller: Any = None
         self._poller_sock: Socket | None = None
+        self._requested_at = 0.0  # time.monotonic() of the last request sent while idle
         self.on_events: Callable[[list[Any]], None] | None = None
         self.on_lost: Callable[[], None] | None = None
 
@@ -240,10 +246,17 @@ class BlockingDriver:
                 self._feed(data)
         elif not engine.busy:
             # Take in what arrived while idle first (a FATAL message, EOF),
-            # so it is not mistaken for the answer to this request.
-            self._poll()
-            if self.sock is None:
-                self._require_socket()  # raises
+            # so it is not mistaken for the answer to this request. A
+            # session the server ends (a termination, an idle timeout, a
+            # shutdown) has almost always been idle for longer than the
+            # threshold; within it, such a FATAL error is the answer, as it
+            # is when it comes between this check and the send.
+            now = time.monotonic()
+            if now - self._requested_at >= _IDLE_CHECK_AFTER:
+                self._poll()
+                if self.sock is None:
+                    self._require_socket()  # raises
+            self._requested_at = now
         engine.send(op)
         self._send_all(engine.data_to_send(), limit)
 
