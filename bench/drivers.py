@@ -1,7 +1,9 @@
 """Driver adapters: the same few operations spelled in each driver's own API.
 
-Every adapter connects with TLS off (``ssl=False`` / ``sslmode=disable``)
-and uses the driver's idiomatic fast path:
+Every adapter connects with TLS off (``ssl=False`` / ``sslmode=disable``),
+except when the connection info says ``tls=True`` (the ``connect_tls``
+workload): then each driver's equivalent of ``sslmode=require`` (encrypted,
+the certificate not verified). Each uses the driver's idiomatic fast path:
 
 * pgwire and asyncpg: ``fetchval`` / ``fetch`` / ``executemany`` with ``$n``
   parameters (named statements cached per connection, binary formats where
@@ -56,6 +58,16 @@ ConnInfo = dict[str, Any]
 _A = TypeVar("_A", bound="AsyncClient")
 _S = TypeVar("_S", bound="SyncClient")
 Row = tuple[int, str, float, dt.datetime]
+
+
+def _plain(info: ConnInfo) -> ConnInfo:
+    """The connection info without the benchmark's own ``tls`` flag."""
+    return {k: v for k, v in info.items() if k != "tls"}
+
+
+def _asyncpg_ssl(info: ConnInfo) -> Any:
+    """``ssl=`` of pgwire and asyncpg: ``"require"`` for TLS, else off."""
+    return "require" if info.get("tls") else False
 
 
 def _to_percent_s(sql: str, nparams: int) -> str:
@@ -188,7 +200,7 @@ class PgwireAsync(_AsyncpgStyle):
     async def open(cls: type[_A], info: ConnInfo) -> _A:
         import pgwire
 
-        return cls(await pgwire.connect(**info, ssl=False))
+        return cls(await pgwire.connect(**_plain(info), ssl=_asyncpg_ssl(info)))
 
     @classmethod
     async def open_pool(cls, info: ConnInfo, size: int) -> AsyncPool:
@@ -205,7 +217,7 @@ class Asyncpg(_AsyncpgStyle):
     async def open(cls: type[_A], info: ConnInfo) -> _A:
         import asyncpg
 
-        return cls(await asyncpg.connect(**info, ssl=False))
+        return cls(await asyncpg.connect(**_plain(info), ssl=_asyncpg_ssl(info)))
 
     @classmethod
     async def open_pool(cls, info: ConnInfo, size: int) -> AsyncPool:
@@ -221,7 +233,7 @@ def _psycopg_kwargs(info: ConnInfo) -> dict[str, Any]:
         "port": info["port"],
         "user": info["user"],
         "dbname": info["database"],
-        "sslmode": "disable",
+        "sslmode": "require" if info.get("tls") else "disable",
         "autocommit": True,
     }
     if info.get("password"):
@@ -361,7 +373,7 @@ class PgwireSync(SyncClient):
         connect = find_pgwire_sync_connect()
         if connect is None:
             raise RuntimeError("this pgwire has no blocking API (pgwire.sync / connect_sync)")
-        return cls(connect(**info, ssl=False))
+        return cls(connect(**_plain(info), ssl=_asyncpg_ssl(info)))
 
     @classmethod
     def open_pool(cls, info: ConnInfo, size: int) -> SyncPool:
@@ -473,8 +485,18 @@ def copy_text_chunks(records: Iterable[Row], encoding: str = "utf-8") -> Iterato
         yield "".join(lines).encode(encoding)
 
 
+def _unverified_context() -> Any:
+    import ssl
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 class Pg8000(SyncClient):
-    """``pg8000.native.Connection`` (no TLS: ``ssl_context=None``)."""
+    """``pg8000.native.Connection`` (no TLS: ``ssl_context=None``; for ``tls``
+    a context that encrypts without verifying, as ``sslmode=require``)."""
 
     def __init__(self, conn: Any) -> None:
         super().__init__(conn)
@@ -493,7 +515,7 @@ class Pg8000(SyncClient):
                 user=info["user"],
                 database=info["database"],
                 password=info.get("password"),
-                ssl_context=None,
+                ssl_context=_unverified_context() if info.get("tls") else None,
                 **where,
             )
         )

@@ -120,7 +120,8 @@ async def measure_async(
     pg_type_rows: int,
 ) -> Measurement:
     """Run ``workload`` with an asyncio driver."""
-    if workload == "connect":
+    if workload in ("connect", "connect_tls"):
+        info = {**info, "tls": workload == "connect_tls"}
         await (await cls.open(info)).close()  # warm-up: imports, first resolution
         calls = 0
         cpu0 = time.process_time()
@@ -275,7 +276,8 @@ def measure_sync(
     pg_type_rows: int,
 ) -> Measurement:
     """Run ``workload`` with a blocking driver (threads for several connections)."""
-    if workload == "connect":
+    if workload in ("connect", "connect_tls"):
+        info = {**info, "tls": workload == "connect_tls"}
         cls.open(info).close()  # warm-up: imports, first resolution
         calls = 0
         cpu0 = time.process_time()

@@ -128,6 +128,13 @@ WORKLOADS: dict[str, Workload] = {
             "driver's own first queries) and closed, one after another",
         ),
         Workload(
+            "connect_tls",
+            "connection",
+            1,
+            "as `connect`, over TLS: each driver's `sslmode=require` (encrypted, the "
+            "server's certificate not verified); not run over the Unix socket",
+        ),
+        Workload(
             "fetch_large",
             "row",
             1,
