@@ -196,6 +196,41 @@ def test_sslrootcert_system(home: Path) -> None:
         build_params("host=a sslrootcert=system sslmode=require")
 
 
+def test_a_context_is_reused_until_its_files_change(home: Path, tmp_path: Path) -> None:
+    root, key = tmp_path / "root.crt", tmp_path / "root.key"
+    generate_self_signed_cert(root, key)
+    dsn = f"host=a sslmode=verify-ca sslrootcert={root}"
+    first = build_params(dsn).ssl_context
+    assert first is not None and build_params(dsn).ssl_context is first
+    # Other settings, another context.
+    assert build_params(dsn + " ssl_min_protocol_version=TLSv1.3").ssl_context is not first
+    assert build_params(f"host=a sslmode=require sslrootcert={root}").ssl_context is not first
+    # A renewed root certificate is read again, as libpq reads it on every connect.
+    generate_self_signed_cert(root, key)
+    renewed = build_params(dsn).ssl_context
+    assert renewed is not None and renewed is not first
+    assert renewed.get_ca_certs(binary_form=True) != first.get_ca_certs(binary_form=True)
+    assert build_params(dsn).ssl_context is renewed
+    # A root certificate that appears in ~/.postgresql makes "require" verify at once.
+    unverified = build_params("host=a sslmode=require").ssl_context
+    assert unverified is not None and unverified.verify_mode == ssl.CERT_NONE
+    (home / ".postgresql").mkdir()
+    (home / ".postgresql" / "root.crt").write_bytes(root.read_bytes())
+    verified = build_params("host=a sslmode=require").ssl_context
+    assert verified is not None and verified.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_a_context_with_a_client_certificate_is_built_every_time(home: Path) -> None:
+    directory = home / ".postgresql"
+    directory.mkdir()
+    generate_self_signed_cert(directory / "postgresql.crt", directory / "postgresql.key")
+    first = build_params("host=a sslmode=require").ssl_context
+    assert first is not None and build_params("host=a sslmode=require").ssl_context is not first
+    # Without the certificate (sslcertmode=disable) the context is shared again.
+    bare = build_params("host=a sslmode=require sslcertmode=disable").ssl_context
+    assert build_params("host=a sslmode=require sslcertmode=disable").ssl_context is bare
+
+
 def test_an_ssl_context_is_used_as_given() -> None:
     context = ssl.create_default_context()
     params = build_params("host=a", ssl=context)
