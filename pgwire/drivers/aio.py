@@ -19,7 +19,6 @@ import asyncio
 import inspect
 import socket
 import sys
-import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -42,7 +41,14 @@ from ..flows.requests import (
     shorter_deadline,
 )
 from ..protocol.engine import Engine, EngineState, Operation, StreamingOperation
-from .sockets import new_socket, numeric_endpoints, resolved, tls_info
+from .sockets import (
+    RECEIVE_BUFFER_SIZE,
+    new_socket,
+    numeric_endpoints,
+    receive_buffer,
+    resolved,
+    tls_info,
+)
 
 T = TypeVar("T")
 
@@ -64,20 +70,6 @@ _HIGH_WATER = 4 * 1024 * 1024
 _LOW_WATER = 1024 * 1024
 
 
-# Received bytes land in one buffer per thread and are copied out at once
-# (_Channel.buffer_updated).  The default receive of asyncio's own loop
-# allocates a 256 KiB bytes object per read and shrinks it, which malloc
-# serves with mmap, mremap and munmap: three system calls per read.
-_RECEIVE_BUFFER_SIZE = 256 * 1024
-_thread_buffers = threading.local()
-
-
-def _receive_buffer() -> memoryview:
-    view: memoryview | None = getattr(_thread_buffers, "view", None)
-    if view is None:
-        view = _thread_buffers.view = memoryview(bytearray(_RECEIVE_BUFFER_SIZE))
-    return view
-
 
 class _Channel(asyncio.BufferedProtocol):
     """The protocol object of one transport; forwards to its driver until detached.
@@ -98,9 +90,9 @@ class _Channel(asyncio.BufferedProtocol):
         self.driver: AsyncioDriver | None = driver
         self.transport: Any = None
         if isinstance(driver.loop, getattr(asyncio, "ProactorEventLoop", ())):
-            self.buffer = memoryview(bytearray(_RECEIVE_BUFFER_SIZE))
+            self.buffer = memoryview(bytearray(RECEIVE_BUFFER_SIZE))
         else:
-            self.buffer = _receive_buffer()
+            self.buffer = receive_buffer()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport

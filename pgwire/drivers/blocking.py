@@ -40,11 +40,12 @@ from ..flows.requests import (
     shorter_deadline,
 )
 from ..protocol.engine import Engine, EngineState, Operation
-from .sockets import new_socket, resolved, tls_info
+from .sockets import new_socket, receive_buffer, resolved, tls_info
 
 T = TypeVar("T")
 
-_RECV_SIZE = 256 * 1024
+# Requests are sent in pieces of at most this size (the rest when writable).
+_SEND_CHUNK = 256 * 1024
 
 # Requests whose wait may never block while data flows: their deadline is
 # checked before they start.
@@ -364,17 +365,19 @@ class BlockingDriver:
             if not self._readable(sock, remaining):
                 raise TimeoutError()
         try:
+            buffer = receive_buffer()
             try:
-                data = sock.recv(_RECV_SIZE)
+                size = sock.recv_into(buffer)
             except (BlockingIOError, ssl_module.SSLWantReadError, ssl_module.SSLWantWriteError):
                 return []
             except OSError as exc:
                 self._lost(exc)
                 return []
-            if not data:
+            if not size:
                 self._lost(None)
                 return []
-            return self._feed(data)
+            # Copied out before anything else can use this thread's buffer.
+            return self._feed(buffer[:size].tobytes())
         except BaseException as exc:
             # Only an exception from outside (a signal handler's, such as
             # KeyboardInterrupt) gets here, between taking bytes from the
@@ -419,7 +422,7 @@ class BlockingDriver:
         ConnectionDoesNotExistError) and the exception goes on.
         """
         sock = self.sock
-        if sock is not None and len(data) <= _RECV_SIZE:
+        if sock is not None and len(data) <= _SEND_CHUNK:
             try:
                 # Most requests fit in the socket's buffer: sent at once.
                 sent = sock.send(data)
@@ -457,7 +460,7 @@ class BlockingDriver:
         try:
             # Most requests fit in the socket's buffer: try at once, and wait
             # for writability (reading meanwhile) only for what is left.
-            view = view[sock.send(view[:_RECV_SIZE]):]
+            view = view[sock.send(view[:_SEND_CHUNK]):]
         except (BlockingIOError, ssl_module.SSLWantWriteError, ssl_module.SSLWantReadError):
             pass
         except OSError as exc:
@@ -474,7 +477,7 @@ class BlockingDriver:
                     return
             if writable:
                 try:
-                    sent = sock.send(view[:_RECV_SIZE])
+                    sent = sock.send(view[:_SEND_CHUNK])
                 except (BlockingIOError, ssl_module.SSLWantWriteError,
                         ssl_module.SSLWantReadError):
                     continue

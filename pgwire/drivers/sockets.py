@@ -3,12 +3,13 @@
 The connection flow decides where to connect and with which options
 (:class:`pgwire.flows.requests.Open`); this module only turns that into a
 configured, non-blocking socket, the same way for the asyncio and the
-blocking driver.
+blocking driver, and gives both the buffer they receive into.
 """
 
 from __future__ import annotations
 
 import socket
+import threading
 from typing import Any
 
 from ..flows.requests import Endpoint, TLSInfo
@@ -45,6 +46,22 @@ def _set_tcp_options(sock: socket.socket, options: Any) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
     if options.tcp_user_timeout is not None and hasattr(socket, "TCP_USER_TIMEOUT"):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, options.tcp_user_timeout)
+
+
+# Received bytes land in one buffer per thread and are copied out at once,
+# by both drivers.  A receive into a new bytes object of this size (asyncio's
+# own loop, socket.recv) is served by malloc with mmap, then mremap to shrink
+# it and munmap to free it: three system calls and a page fault per read.
+RECEIVE_BUFFER_SIZE = 256 * 1024
+_thread_buffers = threading.local()
+
+
+def receive_buffer() -> memoryview:
+    """This thread's receive buffer (filled and copied out before any other use)."""
+    view: memoryview | None = getattr(_thread_buffers, "view", None)
+    if view is None:
+        view = _thread_buffers.view = memoryview(bytearray(RECEIVE_BUFFER_SIZE))
+    return view
 
 
 def tls_info(ssl_object: Any) -> TLSInfo:
