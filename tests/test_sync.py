@@ -22,9 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from delay_proxy import ONE_WAY_DELAY, DelayProxy
 
 import pgwire
 import pgwire.sync
+from pgwire.api._sync.connection import runner_of
 from pgwire.testing import TemporaryCluster
 
 Connect = Callable[..., pgwire.sync.Connection]
@@ -326,6 +328,33 @@ def test_server_terminates_idle_connection(connect: Connect) -> None:
     with pytest.raises(pgwire.ConnectionDoesNotExistError):
         conn.execute("SELECT 1")
     conn.close()
+
+
+def test_back_to_back_calls_skip_the_idle_check_even_over_a_slow_link(
+    connect: Connect, cluster: TemporaryCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The check (a poll for what came while idle) is for connections that
+    # sat idle; a call right after the last answer skips it, whatever the
+    # round trip. The bound leaves room for a busy machine's stalls.
+    with DelayProxy(cluster.host, cluster.port, delay=ONE_WAY_DELAY) as proxy:
+        conn = connect(host="127.0.0.1", port=proxy.port)
+        driver = runner_of(conn).driver
+        checks: list[None] = []
+        check = driver._poll
+
+        def counted() -> None:
+            checks.append(None)
+            check()
+
+        monkeypatch.setattr(driver, "_poll", counted)
+        for i in range(20):
+            assert conn.fetchval("SELECT $1::int", i) == i
+        assert len(checks) <= 10, checks
+        # After a pause the check is made again.
+        before = len(checks)
+        time.sleep(0.05)
+        assert conn.fetchval("SELECT 1") == 1
+        assert len(checks) == before + 1
 
 
 def test_server_terminates_connection_while_threads_wait(connect: Connect) -> None:

@@ -53,9 +53,10 @@ _STREAMING = frozenset({Write, Progress, Call})
 
 Socket = socket.socket | ssl_module.SSLSocket
 
-# A request on a connection idle at least this long (seconds) first takes in
-# what arrived meanwhile (see BlockingDriver._poll); one sent sooner after
-# the one before skips that poll, a system call per query in a busy loop.
+# A request on a connection that has received nothing for at least this long
+# (seconds) first takes in what arrived meanwhile (see BlockingDriver._poll);
+# one sent sooner after the last answer skips that poll, a system call per
+# query in a busy loop, however long the round trip.
 _IDLE_CHECK_AFTER = 0.001
 
 
@@ -99,7 +100,7 @@ class BlockingDriver:
         # same: one per wait would cost an allocation and a register each.
         self._poller: Any = None
         self._poller_sock: Socket | None = None
-        self._requested_at = 0.0  # time.monotonic() of the last request sent while idle
+        self._received_at = 0.0  # time.monotonic() of the last bytes received
         self.on_events: Callable[[list[Any]], None] | None = None
         self.on_lost: Callable[[], None] | None = None
 
@@ -252,12 +253,10 @@ class BlockingDriver:
             # shutdown) has almost always been idle for longer than the
             # threshold; within it, such a FATAL error is the answer, as it
             # is when it comes between this check and the send.
-            now = time.monotonic()
-            if now - self._requested_at >= _IDLE_CHECK_AFTER:
+            if time.monotonic() - self._received_at >= _IDLE_CHECK_AFTER:
                 self._poll()
                 if self.sock is None:
                     self._require_socket()  # raises
-            self._requested_at = now
         engine.send(op)
         self._send_all(engine.data_to_send(), limit)
 
@@ -376,6 +375,7 @@ class BlockingDriver:
             if not size:
                 self._lost(None)
                 return []
+            self._received_at = time.monotonic()
             # Copied out before anything else can use this thread's buffer.
             return self._feed(buffer[:size].tobytes())
         except BaseException as exc:
