@@ -322,6 +322,14 @@ class AsyncioDriver:
     async def _await(self, awaitable: Awaitable[Any], limit: float | None) -> Any:
         if limit is None:
             return await awaitable
+        if sys.version_info >= (3, 11):
+            # A deadline on this task, where wait_for would wrap the awaitable
+            # in a task of its own (four per connect, at a connect timeout).
+            try:
+                async with asyncio.timeout_at(limit):
+                    return await awaitable
+            except TimeoutError:
+                raise TimeoutError_() from None
         remaining = limit - self.loop.time()
         try:
             return await asyncio.wait_for(awaitable, max(remaining, 0))
