@@ -95,42 +95,31 @@ conn.close()
 """,
 }
 
-# connect: {n} connections opened and closed after 5 of warm-up.
+# connect: {n} connections opened and closed after 5 of warm-up.  IMPORT and
+# OPEN are filled in per client; {n} and {dsn!r} stay for count_instructions.
+CONNECT_ASYNC = """
+import asyncio, IMPORT
+async def main():
+    for i in range(5 + {n}):
+        conn = await OPEN
+        await conn.close()
+asyncio.run(main())
+"""
+CONNECT_SYNC = """
+import IMPORT
+for i in range(5 + {n}):
+    OPEN.close()
+"""
 CONNECT_PROGRAMS = {
-    "pgwire_async": """
-import asyncio, pgwire
-async def main():
-    for i in range(5 + {n}):
-        conn = await pgwire.connect({dsn!r})
-        await conn.close()
-asyncio.run(main())
-""",
-    "asyncpg": """
-import asyncio, asyncpg
-async def main():
-    for i in range(5 + {n}):
-        conn = await asyncpg.connect({dsn!r})
-        await conn.close()
-asyncio.run(main())
-""",
-    "psycopg_async": """
-import asyncio, psycopg
-async def main():
-    for i in range(5 + {n}):
-        conn = await psycopg.AsyncConnection.connect({dsn!r}, autocommit=True)
-        await conn.close()
-asyncio.run(main())
-""",
-    "pgwire_sync": """
-import pgwire.sync
-for i in range(5 + {n}):
-    pgwire.sync.connect({dsn!r}).close()
-""",
-    "psycopg_sync": """
-import psycopg
-for i in range(5 + {n}):
-    psycopg.connect({dsn!r}, autocommit=True).close()
-""",
+    client: template.replace("IMPORT", module).replace("OPEN", open_call)
+    for client, template, module, open_call in (
+        ("pgwire_async", CONNECT_ASYNC, "pgwire", "pgwire.connect({dsn!r})"),
+        ("asyncpg", CONNECT_ASYNC, "asyncpg", "asyncpg.connect({dsn!r})"),
+        ("psycopg_async", CONNECT_ASYNC, "psycopg",
+         "psycopg.AsyncConnection.connect({dsn!r}, autocommit=True)"),
+        ("pgwire_sync", CONNECT_SYNC, "pgwire.sync", "pgwire.sync.connect({dsn!r})"),
+        ("psycopg_sync", CONNECT_SYNC, "psycopg", "psycopg.connect({dsn!r}, autocommit=True)"),
+    )
 }
 
 # executemany / copy_in: {driver} is an adapter of bench/drivers.py, {n} rows.
