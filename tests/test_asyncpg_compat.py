@@ -125,6 +125,9 @@ async def test_debug_logging_of_connections_and_statements(
     done = [m for m in connected if m.startswith("connected to ")]
     assert done and "TLS off" in done[0] and "authentication trust" in done[0]
     assert not any("never-logged" in r.getMessage() for r in caplog.records)
+    # The first request carries the pooler probe: the statement cache is in
+    # use from its answer on.
+    assert await conn.fetchval("SELECT 1") == 1
     for i in range(3):  # the third statement evicts the first
         await conn.fetchval(f"SELECT {i} + $1::int", 1)
     evictions = [r.getMessage() for r in caplog.records if r.name == "pgwire.statements"]

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from delay_proxy import DelayProxy, best_of
 
 import pgwire
 from pgwire.drivers.sockets import numeric_endpoints
@@ -542,3 +543,43 @@ async def test_many_connections_in_parallel(api: Any, cluster: Any) -> None:
         assert values == list(range(10))
     finally:
         await asyncio.gather(*(c.close() for c in conns))
+
+
+async def test_connect_takes_one_round_trip_the_probe_rides_with_the_first_query(
+    api: Any, cluster: Any
+) -> None:
+    """A trust login is one round trip (startup, then the server's answer):
+    the pooler probe is not a round trip of its own but goes out with the
+    first request.  Through a proxy adding 50 ms each way, compared with the
+    round trip measured on the same connection (wide margins: the server's
+    fork and a loaded machine fit in them)."""
+    with DelayProxy(cluster.host, cluster.port, delay=0.05) as proxy:
+        kwargs = {**cluster.connect_kwargs(), "ssl": "disable", "host": proxy.host,
+                  "port": proxy.port}
+        opened: list[Any] = []
+        connect_times: list[float] = []
+        first_query_times: list[float] = []
+        try:
+            for attempt in range(3):
+                started = time.monotonic()
+                conn = await api.connect(**kwargs)
+                opened.append(conn)
+                connected = time.monotonic()
+                # A new statement: prepared (the probe rides along), then run.
+                assert await conn.fetchval("SELECT $1::int + 1", attempt) == attempt + 1
+                connect_times.append(connected - started)
+                first_query_times.append(time.monotonic() - connected)
+            conn = opened[-1]
+            assert conn._session.pooler_detected is False
+
+            async def one(attempt: int) -> None:
+                assert await conn.fetchval("SELECT $1::int + 1", attempt) == attempt + 1
+
+            rtt = await best_of(3, one)
+            assert rtt >= 0.1
+            assert min(connect_times) < 1.6 * rtt, (connect_times, rtt)
+            # Prepare and execute: two round trips, not three.
+            assert min(first_query_times) < 2.6 * rtt, (first_query_times, rtt)
+        finally:
+            for conn in opened:
+                conn.terminate()

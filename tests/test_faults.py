@@ -114,7 +114,7 @@ CONNECT_CASES = {
     "tls: client hello cut": ("postgres", {"ssl": "require"}, Fault("to_server",
                                                                     after_bytes=40)),
     "tls: after the handshake": ("postgres", {"ssl": "require"},
-                                 Fault("to_client", after_bytes=1350, action="reset")),
+                                 Fault("to_client", after_bytes=1250, action="reset")),
 }
 
 
@@ -233,12 +233,38 @@ async def test_cut_mid_operation(api: Any, cluster: TemporaryCluster, proxy: Fau
                                  case: str) -> None:
     action, fault = QUERY_CASES[case]
     conn = await api.connect(**_kwargs(cluster, proxy))
+    # The pooler probe rides with a connection's first request: answered
+    # here, so the counts below start with the action's own messages.
+    assert await conn.fetchval("SELECT 1") == 1
     proxy.fault = fault  # counting from here: the connection's startup is not counted
     try:
         await _expect_clean(action(api, conn), CLEAN)
         assert proxy.fired == 1, "the fault was not reached"
         assert conn.is_closed()
         # Later calls say the connection is gone; they do not hang or crash.
+        await _expect_clean(conn.fetchval("SELECT 1"), CLEAN)
+        assert not _leftovers()
+    finally:
+        conn.terminate()
+
+
+@pytest.mark.parametrize("fault", [
+    Fault("to_server", message=b"Q"),  # the probe, not sent
+    Fault("to_client", message=b"T"),  # its answer, cut
+    Fault("to_client", message=b"Z", action="reset"),  # cut before the statement's answer
+], ids=["probe sent", "probe answered", "after the probe"])
+async def test_cut_with_the_pooler_probe(api: Any, cluster: TemporaryCluster,
+                                         proxy: FaultProxy, fault: Fault) -> None:
+    """Connecting sends no query; the pooler probe goes with the first
+    request, and a cut there is a clean error like any other."""
+    proxy.fault = Fault("to_server", message=b"Q", action="stall")
+    conn = await api.connect(**_kwargs(cluster, proxy))
+    try:
+        assert proxy.fired == 0, "a query was sent while connecting"
+        proxy.fault = fault
+        await _expect_clean(conn.fetchval("SELECT $1::int", 1), CLEAN)
+        assert proxy.fired == 1, "the fault was not reached"
+        assert conn.is_closed()
         await _expect_clean(conn.fetchval("SELECT 1"), CLEAN)
         assert not _leftovers()
     finally:

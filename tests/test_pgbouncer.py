@@ -155,10 +155,14 @@ async def test_pooler_detected_through_pgbouncer(api: Any, pgbouncer: PgBouncer)
     conn = await _connect(api, pgbouncer)
     try:
         session = conn._session
-        assert session.pooler_detected is True
+        # Not asked at connect: the probe rides with the first request, and
+        # statements are unnamed until it is answered.
+        assert session.pooler_detected is None
         assert session.use_named_statements is False
         # The BackendKeyData came from pgbouncer, not from the server.
         server_pid = await conn.fetchval("SELECT pg_backend_pid()")
+        assert session.pooler_detected is True
+        assert session.use_named_statements is False
         assert server_pid != conn.get_server_pid()
         # Several statements, none of them named on the server.
         for n in range(5):
@@ -194,9 +198,10 @@ async def test_pooler_not_detected_on_direct_connection(
 ) -> None:
     conn = await _connect(api, cluster)
     try:
+        assert conn._session.pooler_detected is None
+        assert await conn.fetchval("SELECT pg_backend_pid()") == conn.get_server_pid()
         assert conn._session.pooler_detected is False
         assert conn._session.use_named_statements is True
-        assert await conn.fetchval("SELECT pg_backend_pid()") == conn.get_server_pid()
         assert await conn.fetchval("SELECT $1::int * 3", 7) == 21
         names = await _prepared_statement_names(conn)
         assert any(name.startswith(conn._session._prefix) for name in names)
@@ -362,7 +367,10 @@ async def test_acceptance_concurrent_clients(
                 asyncio.gather(*(_connect(api, pgbouncer) for _ in range(CLIENTS))), STEP_TIMEOUT
             )
         )
-        # Default settings everywhere: the pooler was detected by each client.
+        # Default settings everywhere: the pooler was detected by each client
+        # (with its first statement).
+        for c in conns:
+            assert await c.fetchval("SELECT 1") == 1
         assert all(c._session.pooler_detected for c in conns)
         assert all(not c._session.use_named_statements for c in conns)
 
@@ -643,8 +651,8 @@ async def test_statement_mode_single_statements(api: Any, statement_bouncer: PgB
     try:
         conns = [await _connect(api, statement_bouncer) for _ in range(4)]
         first = conns[0]
-        assert first._session.pooler_detected is True
         await first.execute("DROP TABLE IF EXISTS pgb_stmt")
+        assert first._session.pooler_detected is True
         await first.execute("CREATE TABLE pgb_stmt (client int, n int)")
 
         async def client(conn: Any, c: int) -> None:
@@ -702,8 +710,8 @@ async def test_session_mode(api: Any, session_bouncer: PgBouncer) -> None:
     for _ in range(3):  # sequential clients, one after another on the same server
         conn = await _connect(api, session_bouncer)
         try:
-            assert conn._session.pooler_detected is True
             pid = await conn.fetchval("SELECT pg_backend_pid()")
+            assert conn._session.pooler_detected is True
             assert await conn.fetchval("SELECT $1::int * 2", 8) == 16
             async with conn.transaction():
                 await conn.execute("CREATE TEMP TABLE IF NOT EXISTS pgb_sess (n int)")
@@ -765,6 +773,7 @@ async def test_named_statement_prefixes_never_collide(api: Any, session_bouncer:
         conn = await _connect(api, session_bouncer)
         try:
             session = conn._session
+            assert await conn.fetchval("SELECT 1") == 1  # the pooler probe answered
             session.use_named_statements = True
             prefix = session._prefix
             assert prefix not in seen_prefixes
@@ -785,3 +794,23 @@ async def test_named_statement_prefixes_never_collide(api: Any, session_bouncer:
             assert owners - leftover == seen_prefixes
         finally:
             await _close_all([conn])
+
+
+async def test_prepare_first_is_named_only_on_a_direct_connection(
+    api: Any, cluster: TemporaryCluster, pgbouncer: PgBouncer
+) -> None:
+    """``prepare()`` as a connection's first request waits for the pooler
+    probe: a named statement directly, the unnamed one through pgbouncer."""
+    direct = await _connect(api, cluster)
+    pooled = await _connect(api, pgbouncer)
+    try:
+        ps = await direct.prepare("SELECT $1::int * 2")
+        assert ps.get_name().startswith("__pgwire_")
+        assert await ps.fetchval(4) == 8
+        assert direct._session.use_named_statements is True
+        ps = await pooled.prepare("SELECT $1::int * 2")
+        assert ps.get_name() == ""
+        assert await ps.fetchval(4) == 8
+        assert pooled._session.pooler_detected is True
+    finally:
+        await _close_all([direct, pooled])

@@ -61,6 +61,13 @@ def _cached_names(conn: Any) -> set[str]:
     return {state.name for state in conn._session.cache._entries.values()}
 
 
+async def _answer_pooler_probe(conn: Any) -> None:
+    """Have a new connection's first request done: the pooler probe rides
+    with it, as an operation of its own (tested in test_connect.py)."""
+    assert await conn.fetchval("SELECT 1") == 1
+    assert conn._session.pooler_detected is False
+
+
 def _count_round_trips(conn: Any) -> list[Any]:
     """Record every operation (one write, one wait) the driver submits from now on."""
     submitted: list[Any] = []
@@ -112,6 +119,7 @@ async def test_same_statement_shared_by_fetch_methods(conn: Any) -> None:
 
 async def test_cached_statement_is_one_round_trip(conn: Any) -> None:
     query = "SELECT $1::int + $2::int"
+    await _answer_pooler_probe(conn)
     trips = _count_round_trips(conn)
     assert await conn.fetchval(query, 1, 2) == 3
     first_use = len(trips)
@@ -125,6 +133,7 @@ async def test_cached_statement_is_one_round_trip(conn: Any) -> None:
 async def test_first_use_with_named_statements_prepares_then_runs(conn: Any) -> None:
     # Parse+Describe, then Bind+Execute: arguments are encoded by their
     # described types from the very first run.
+    await _answer_pooler_probe(conn)
     trips = _count_round_trips(conn)
     assert await conn.fetchval("SELECT $1::int + 1 AS fresh", 1) == 2
     assert len(trips) == 2
@@ -497,3 +506,33 @@ async def test_cached_statement_follows_a_column_type_change(make_conn: Any,
     with pytest.raises(pgwire.DataError):
         await conn.execute(insert, "not an int", "x")
     assert await conn.fetchval("SELECT count(*) FROM retyped") == 4
+
+
+async def test_first_statement_is_cached_named_with_the_probe_riding(conn: Any) -> None:
+    """A connection's first statement is described while the pooler probe is
+    unanswered (so unnamed), then parsed named in the same write as its first
+    run: two round trips, and cached like any other from then on."""
+    trips = _count_round_trips(conn)
+    assert await conn.fetchval("SELECT $1::int * 5", 2) == 10
+    kinds = [type(op).__name__ for op in trips]
+    assert kinds == ["SimpleQuery", "Extended", "Extended"], kinds  # probe, prepare, run
+    session = conn._session
+    assert session.pooler_detected is False
+    state = session.cache.get("SELECT $1::int * 5")
+    assert state is not None and state.name.startswith("__pgwire_")
+    trips.clear()
+    assert await conn.fetchval("SELECT $1::int * 5", 3) == 15
+    assert len(trips) == 1
+    names = await conn.fetch("SELECT name FROM pg_prepared_statements")
+    assert state.name in {r["name"] for r in names}
+
+
+async def test_first_statement_failing_leaves_nothing_out_of_step(conn: Any) -> None:
+    """The first statement's named Parse goes with a run that fails: the
+    statement is not cached, and it runs (and is cached) the next time."""
+    with pytest.raises(pgwire.DataError):
+        await conn.fetchval("SELECT 1 / $1::int", 0)
+    assert conn._session.cache.get("SELECT 1 / $1::int") is None
+    assert await conn.fetchval("SELECT 1 / $1::int", 1) == 1
+    assert await conn.fetchval("SELECT 1 / $1::int", 1) == 1
+    assert conn._session.cache.get("SELECT 1 / $1::int") is not None

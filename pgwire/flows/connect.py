@@ -142,7 +142,7 @@ def connect_flow(
                     yield from _quit(session)
                     continue
                 if detect_pooler:
-                    session.note_pooler((yield from detect_pooler_flow(session)))
+                    session.defer_pooler_probe()
                 engine = session.engine
                 log.debug(
                     "connected to %s: TLS %s, authentication %s, server %s, backend pid %s%s",
@@ -428,27 +428,6 @@ def _quit(session: Session) -> Flow[None]:
     except OSError:
         pass
     yield CLOSE
-
-
-def detect_pooler_flow(session: Session) -> Flow[bool]:
-    """True when a connection pooler sits between us and the server.
-
-    A pooler answers the startup itself: the BackendKeyData it sends is its
-    own, so the process id there differs from the server's
-    ``pg_backend_pid()``.  Newer pgbouncers also report ``pgbouncer.*``
-    parameters.
-    """
-    engine = session.engine
-    if any(name.startswith("pgbouncer") for name in engine.parameters):
-        return True
-    if engine.backend_pid is None:
-        return True
-    op = yield from session.simple_query_flow("SELECT pg_backend_pid()", decode_rows=True)
-    try:
-        server_pid = int(op.results[0].rows[0][0])
-    except (IndexError, TypeError, ValueError):
-        return True
-    return server_pid != engine.backend_pid
 
 
 def cancel_flow(target: CancelTarget, pid: int, secret: bytes) -> Flow[None]:

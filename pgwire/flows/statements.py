@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import struct
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
@@ -57,6 +58,9 @@ from .requests import FLUSH, Flow, Start, Wait, Write
 from .sqltext import first_keyword, replace_numbered_params
 
 log = logging.getLogger("pgwire.statements")
+
+_POOLER_PROBE = "SELECT pg_backend_pid()"
+_INT32 = struct.Struct("!i")
 
 
 # Results whose rows are kept raw until their column types have been looked
@@ -264,7 +268,11 @@ class Session:
         # objects, so they stay useful behind a pooler too.
         self.descriptions = StatementCache(max(statement_cache_size, 100))
         self.use_named_statements = statement_cache_size > 0 and replication is None
-        self.pooler_detected = False
+        # True behind a pooler, False if not (or not looked for), None while
+        # the probe that tells is still to be answered (see defer_pooler_probe).
+        self.pooler_detected: bool | None = False
+        self._named_wanted = self.use_named_statements
+        self._probe: SimpleQuery | None = None
         # Where the session was opened (host or socket directory, port).
         self.address: tuple[str, int] | None = None
         # Where and how a cancel request goes (a flows.connect.CancelTarget).
@@ -301,10 +309,99 @@ class Session:
             self._to_close.append(state.name)
 
     def note_pooler(self, detected: bool) -> None:
-        """Switch to unnamed statements when a pooler sits in between."""
+        """Use unnamed statements when a pooler sits in between, else the
+        strategy asked for."""
         self.pooler_detected = detected
-        if detected:
-            self.use_named_statements = False
+        self.use_named_statements = False if detected else self._named_wanted
+
+    # -- pooler detection ------------------------------------------------------
+
+    def defer_pooler_probe(self) -> None:
+        """Look for a pooler with the first request rather than at connect.
+
+        A pooler answers the startup itself: the BackendKeyData it sends is
+        its own, so its process id differs from the server's
+        ``pg_backend_pid()``.  Newer pgbouncers also report ``pgbouncer.*``
+        parameters, which settles it at once.  Otherwise the probe query
+        rides with the first request (:meth:`with_pooler_probe`), which
+        saves the connect a round trip; until it is answered, statements
+        are unnamed, which is right either way.
+        """
+        engine = self.engine
+        if engine.backend_pid is None or any(
+            name.startswith("pgbouncer") for name in engine.parameters
+        ):
+            self.note_pooler(True)
+            return
+        self.pooler_detected = None
+        self.use_named_statements = False
+
+    def with_pooler_probe(self, flow: Flow[Any]) -> Flow[Any]:
+        """Run ``flow`` with the pooler probe sent ahead of its first request.
+
+        The probe is its own Query (its own transaction, behind a pooler
+        too), written just before the flow's first message, so the two
+        share a round trip; the server answers it first.  A probe left
+        unanswered (the flow failed before reading, the connection broke)
+        is sent again with the next flow.
+        """
+        probe = self._probe = SimpleQuery(_POOLER_PROBE)
+        try:
+            yield Start(probe)
+            return (yield from flow)
+        finally:
+            self._probe = None
+            self._settle_probe(probe)
+
+    def detect_pooler_flow(self) -> Flow[bool]:
+        """Whether a pooler sits in between, asked now (what a pool needs at connect)."""
+        probe = self._probe
+        if probe is None:
+            probe = yield SimpleQuery(_POOLER_PROBE)
+        else:  # started by with_pooler_probe around this flow
+            yield Wait(probe)
+        assert isinstance(probe, SimpleQuery)
+        if probe.error is not None:
+            raise probe.error
+        detected = self._probe_answer(probe)
+        if self.pooler_detected is None and detected is not None:
+            self.note_pooler(detected)
+        return True if detected is None else detected
+
+    def _probe_answer(self, probe: SimpleQuery) -> bool | None:
+        """What the answered probe says (None: it was not answered, or failed)."""
+        if not probe.done or probe.error is not None:
+            return None
+        try:
+            body = probe.results[0].rows[0]
+            (length,) = _INT32.unpack_from(body, 2)  # after the column count
+            server_pid = int(bytes(body[6:6 + length]))
+        except (IndexError, TypeError, ValueError, struct.error):
+            return True  # not an answer PostgreSQL gives
+        return server_pid != self.engine.backend_pid
+
+    def _named_after_probe(self, state: PreparedState) -> PreparedState | None:
+        """A named copy of ``state``, just described unnamed while the pooler
+        probe was unanswered, when the probe's answer (in now, with the
+        description's) says there is no pooler: it is parsed in the same
+        write as its first run, so a connection's first statement is cached
+        as the others are, with no round trip more."""
+        probe = self._probe
+        if probe is None or state.name or self.pooler_detected is not None:
+            return None
+        self._settle_probe(probe)
+        if not self.use_named_statements:
+            return None
+        return PreparedState(self.new_statement_name(), state.sql, state.param_oids,
+                             state.columns, self.registry, self.record_class)
+
+    def _settle_probe(self, probe: SimpleQuery) -> None:
+        detected = self._probe_answer(probe)
+        if detected is not None and self.pooler_detected is None:
+            self.note_pooler(detected)
+            log.debug("backend pid %s%s", self.engine.backend_pid,
+                      ": behind a pooler, unnamed statements" if detected else
+                      ", no pooler")
 
     def introspect_flow(self, type_oids: Iterable[int]) -> Flow[None]:
         """Look up the types among ``type_oids`` that the registry does not know."""
@@ -444,6 +541,10 @@ class Session:
         ``prepare(name=)``), used when named statements are.
         """
         self.check_extended("preparing a statement")
+        if self.pooler_detected is None and named is not False:
+            # Connection.prepare() before anything else: named on a direct
+            # connection, so the pooler probe's answer is needed first.
+            yield from self.detect_pooler_flow()
         use_name = self.use_named_statements if named is None else (
             named and self.use_named_statements
         )
@@ -683,9 +784,12 @@ class Session:
         for attempt in attempts:
             known = attempt == 1 and (self.cache.get(sql) or self.descriptions.get(sql))
             state = yield from self._lookup_flow(sql)
-            result = yield from self.execute_prepared_flow(state, args, max_rows=max_rows,
+            named = self._named_after_probe(state)
+            result = yield from self.execute_prepared_flow(named or state, args,
+                                                           max_rows=max_rows,
                                                            retry=attempt == 1,
-                                                           reencode=bool(known))
+                                                           reencode=bool(known),
+                                                           parse=named is not None)
             if result is not None:
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
@@ -698,12 +802,17 @@ class Session:
         max_rows: int = 0,
         retry: bool = False,
         reencode: bool = False,
+        parse: bool = False,
     ) -> Flow[StatementResult | None]:
         """Execute a described statement.  Returns None when a retry is due:
         ``retry`` after the server found the plan stale, ``reencode`` when an
-        argument does not fit a description that came from the cache."""
+        argument does not fit a description that came from the cache.
+        ``parse``: a named statement not on the server yet, parsed in the
+        same write and cached once it ran (see :meth:`_named_after_probe`)."""
         op = Extended()
         op.pipelinable = state.pipelinable
+        if parse:
+            op.parse(state.name, state.sql, state.param_oids)
         deferred: DeferredRows = []
         try:
             result = self._add_execute(op, state, args, max_rows, deferred=deferred)
@@ -717,6 +826,12 @@ class Session:
             self._drop_cached(state)
             return None
         done = yield (self._with_closes(op) if self._to_close else op)
+        if parse:
+            if done.error is None:
+                for old in self.cache.put(state):
+                    self._evicted(old)
+            else:  # parsed or not (the error may have come later): closed either way
+                self.forget_statement(state)
         if done.error is not None:
             if isinstance(done.error, OutdatedSchemaCacheError):
                 self.schema_changed()

@@ -336,6 +336,14 @@ class Connection(ReplicationCommands):
         flavour.check_listener(callback)
         statement = self._runner.listeners.listen(channel, callback)
         if statement is not None:
+            if self._session.pooler_detected is None:
+                # The first request on this connection: ask now, so the
+                # warning comes before the LISTEN, as it does once known.
+                try:
+                    await self._runner.run(self._session.detect_pooler_flow())
+                except BaseException:
+                    self._runner.listeners.unlisten(channel, callback)
+                    raise
             if self._session.pooler_detected:
                 # A transaction-mode pooler hands the server connection that
                 # listens to other clients: nothing would arrive here.

@@ -39,7 +39,6 @@ from typing import Any
 
 from ...conninfo.secret import mask_connect_arguments
 from ...exceptions import InterfaceError
-from ...flows.connect import detect_pooler_flow
 from ...types.record import Record
 from ..flavours import AsyncFlavour as flavour
 from ..pooling import PoolStats, check_pool_arguments, check_timeout
@@ -300,11 +299,12 @@ class Pool:
         runner = runner_of(connection)
         try:
             session = runner.session
-            behind_pooler = session.pooler_detected
+            behind_pooler = session.pooler_detected is True
             if not behind_pooler and not session.use_named_statements:
-                # Not looked for at connect (statement_cache_size=0): the
-                # pool needs to know, to choose how to reset.
-                behind_pooler = await runner.run(detect_pooler_flow(session), remaining)
+                # Not answered yet, or not looked for at connect
+                # (statement_cache_size=0): the pool needs to know now, to
+                # choose how to reset.
+                behind_pooler = await runner.run(session.detect_pooler_flow(), remaining)
             if self._init is not None:
                 await self._init(connection)
         except BaseException:

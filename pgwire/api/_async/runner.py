@@ -152,6 +152,8 @@ class Runner:
         if query is not None and self.query_loggers:
             return await self._run_logged(flow, timeout, query, args)
         self.runs += 1
+        if self.session.pooler_detected is None:
+            flow = self.session.with_pooler_probe(flow)
         try:
             if self._stream is not None:
                 raise InterfaceError(

@@ -40,7 +40,6 @@ from typing import Any
 
 from ...conninfo.secret import mask_connect_arguments
 from ...exceptions import InterfaceError
-from ...flows.connect import detect_pooler_flow
 from ...types.record import Record
 from ..flavours import SyncFlavour as flavour
 from ..pooling import PoolStats, check_pool_arguments, check_timeout
@@ -293,11 +292,12 @@ class Pool:
         runner = runner_of(connection)
         try:
             session = runner.session
-            behind_pooler = session.pooler_detected
+            behind_pooler = session.pooler_detected is True
             if not behind_pooler and not session.use_named_statements:
-                # Not looked for at connect (statement_cache_size=0): the
-                # pool needs to know, to choose how to reset.
-                behind_pooler = runner.run(detect_pooler_flow(session), remaining)
+                # Not answered yet, or not looked for at connect
+                # (statement_cache_size=0): the pool needs to know now, to
+                # choose how to reset.
+                behind_pooler = runner.run(session.detect_pooler_flow(), remaining)
             if self._init is not None:
                 self._init(connection)
         except BaseException:
