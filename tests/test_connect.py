@@ -386,13 +386,15 @@ def _closed_port() -> int:
 async def test_closed_port_raises_os_error_promptly(api: Any) -> None:
     port = _closed_port()
     started = time.monotonic()
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError) as caught:
         await asyncio.wait_for(
             api.connect(host="127.0.0.1", port=port, user="postgres", database="x",
                         ssl="disable", timeout=10),
             10,
         )
     assert time.monotonic() - started < 3
+    assert str(caught.value).endswith(
+        f'connection to server at "127.0.0.1", port {port} failed: Connection refused')
 
 
 async def test_missing_unix_socket_raises_os_error(api: Any, tmp_path: Any) -> None:
@@ -424,6 +426,9 @@ async def test_numeric_host_is_not_sent_to_the_resolver_thread(
         raise socket.gaierror(socket.EAI_NONAME, "no resolver in this test")
 
     monkeypatch.setattr(loop, "getaddrinfo", refuse)
+    # Nor is the socket's connect: uvloop's sock_connect resolves the
+    # address again, on its thread pool.
+    monkeypatch.setattr(loop, "sock_connect", refuse)
     target = {**cluster.connect_kwargs(), "ssl": "disable"}
     conn = await pgwire.connect(**{**target, "host": "127.0.0.1"})
     try:

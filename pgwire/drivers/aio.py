@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
@@ -128,6 +129,39 @@ class _Channel(asyncio.BufferedProtocol):
             driver._write_paused = False
             driver._wake(driver._drain_waiter)
             driver._drain_waiter = None
+
+
+async def _connect_socket(loop: asyncio.AbstractEventLoop, sock: socket.socket,
+                          address: Any) -> None:
+    """Connect the non-blocking ``sock`` to ``address`` (numeric: resolved by the flow).
+
+    Done here rather than with ``loop.sock_connect``, which resolves the
+    address again: uvloop does so on its thread pool, a hand-off to another
+    thread and back for every connection attempt.
+    """
+    if sys.platform == "win32":  # the proactor loop cannot wait for writability
+        await loop.sock_connect(sock, address)
+        return
+    try:
+        sock.connect(address)
+        return
+    except (BlockingIOError, InterruptedError):
+        pass
+    fd = sock.fileno()
+    writable: asyncio.Future[None] = loop.create_future()
+
+    def on_writable() -> None:
+        if not writable.done():
+            writable.set_result(None)
+
+    loop.add_writer(fd, on_writable)
+    try:
+        await writable
+    finally:
+        loop.remove_writer(fd)
+    error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if error:
+        raise OSError(error, os.strerror(error))  # ConnectionRefusedError, ...
 
 
 class AsyncioDriver:
@@ -353,7 +387,7 @@ class AsyncioDriver:
         endpoint = request.endpoint
         sock = new_socket(endpoint, request.options)
         try:
-            await self._await(self.loop.sock_connect(sock, endpoint.address), limit)
+            await self._await(_connect_socket(self.loop, sock, endpoint.address), limit)
             if endpoint.family == getattr(socket, "AF_UNIX", None):
                 connecting: Awaitable[Any] = self.loop.create_unix_connection(
                     lambda: channel, sock=sock
