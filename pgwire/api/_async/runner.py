@@ -176,7 +176,11 @@ class Runner:
             if True:  # ASYNC
                 return await self._run_sharing(flow, deadline, timeout, query)
             else:
-                await self._take_turn(deadline, timeout)
+                # _take_turn, without a call of its own when the lock is free.
+                if not self._lock.try_acquire():
+                    await self._take_turn(deadline, timeout)
+                elif self._recovery is not None or self.closing or self.driver.is_closed():
+                    await self._take_turn(deadline, timeout, acquired=True)
                 try:
                     return await self._run_alone(flow, deadline, timeout, query)
                 finally:

@@ -167,7 +167,11 @@ class Runner:
                     # might run, or might be cancelled.
                     raise flavour.TimeoutError(f"timed out: timeout={timeout} s")
                 deadline = self.driver.deadline(timeout)
-            self._take_turn(deadline, timeout)
+            # _take_turn, without a call of its own when the lock is free.
+            if not self._lock.try_acquire():
+                self._take_turn(deadline, timeout)
+            elif self._recovery is not None or self.closing or self.driver.is_closed():
+                self._take_turn(deadline, timeout, acquired=True)
             try:
                 return self._run_alone(flow, deadline, timeout, query)
             finally:
