@@ -20,6 +20,7 @@ cancel out.  The server runs outside valgrind.  Workloads:
     python bench/instructions.py --queries 1000 --clients pgwire_sync,psycopg_sync
     python bench/instructions.py --workload copy_in --queries 20000
     python bench/instructions.py --workload connect --queries 50
+    python bench/instructions.py --loop asyncio     # async clients on asyncio's own loop
 
 Needs valgrind (``apt-get install valgrind``) and the peers of
 ``bench/requirements.txt``; a missing peer is skipped.
@@ -183,6 +184,13 @@ CLIENTS = {
 }
 
 
+def on_loop(program: str, loop: str) -> str:
+    """``program`` with its async clients on ``loop`` (asyncio's own or uvloop)."""
+    if loop == "uvloop":
+        return program.replace("asyncio.run(main())", "import uvloop; uvloop.run(main())")
+    return program
+
+
 def count_instructions(program: str, env: dict[str, str]) -> int:
     """Instructions the client executed (all its threads), per cachegrind."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -240,7 +248,18 @@ def main() -> int:
     parser.add_argument("--workload", choices=("select1", "executemany", "copy_in", "connect"),
                         default="select1")
     parser.add_argument("--clients", default=",".join(CLIENTS))
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto",
+                        help="event loop of the async clients; auto: uvloop when installed, "
+                             "as run.py picks")
     args = parser.parse_args()
+    loop = args.loop
+    if loop == "auto":
+        try:
+            import uvloop  # noqa: F401
+        except ImportError:
+            loop = "asyncio"
+        else:
+            loop = "uvloop"
     names = [c for c in args.clients.split(",") if c]
     for name in names:
         if name not in CLIENTS:
@@ -261,13 +280,13 @@ def main() -> int:
             if bulk:
                 if program_name not in BULK_ADAPTERS:
                     continue
-                small = count_instructions(bulk_program(program_name, args.workload, dsn, n,
-                                                        True), env)
-                large = count_instructions(bulk_program(program_name, args.workload, dsn, n,
-                                                        False), env)
+                small = count_instructions(on_loop(bulk_program(
+                    program_name, args.workload, dsn, n, True), loop), env)
+                large = count_instructions(on_loop(bulk_program(
+                    program_name, args.workload, dsn, n, False), loop), env)
             else:
-                template = (CONNECT_PROGRAMS if args.workload == "connect" else
-                            PROGRAMS)[program_name]
+                template = on_loop((CONNECT_PROGRAMS if args.workload == "connect" else
+                                    PROGRAMS)[program_name], loop)
                 small = count_instructions(template.format(dsn=dsn, n=n), env)
                 large = count_instructions(template.format(dsn=dsn, n=2 * n), env)
             results[name] = (large - small) / n
@@ -275,7 +294,7 @@ def main() -> int:
         what = {"select1": "SELECT $1::int (one connection)",
                 "connect": "connection opened and closed (TCP, no TLS, trust)"}.get(
             args.workload, f"{args.workload} row of (int, text, float8, timestamptz)")
-        print(f"\ninstructions per {what}, N = {args.queries}\n")
+        print(f"\ninstructions per {what}, N = {args.queries}, async clients on {loop}\n")
         print(f"| client | instructions per {unit} | vs asyncpg | vs psycopg sync |")
         print("|---|---|---|---|")
         for name, value in results.items():

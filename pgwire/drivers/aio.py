@@ -176,7 +176,6 @@ class AsyncioDriver:
         self._raw = bytearray()
         self._raw_eof = False
         self._raw_waiter: asyncio.Future[None] | None = None
-        self._op_waiters: dict[Operation, asyncio.Future[Operation]] = {}
         self._progress_op: Operation | None = None
         self._progress_waiter: asyncio.Future[None] | None = None
         self._stream_op: StreamingOperation | None = None
@@ -241,14 +240,13 @@ class AsyncioDriver:
                         if request.done:
                             result = request
                         else:
-                            waiter = self.loop.create_future()
-                            self._op_waiters[request] = waiter
+                            waiter = request.waiter = self.loop.create_future()
                             try:
                                 result = await (
                                     waiter if limit is None else self._until(waiter, limit)
                                 )
                             finally:
-                                self._op_waiters.pop(request, None)
+                                request.waiter = None
                     elif type(request) is Deadline:
                         limit = shorter_deadline(deadline, self.loop.time(), request)
                         result = None
@@ -296,14 +294,14 @@ class AsyncioDriver:
         if op.done:
             return op
         waiter: asyncio.Future[Operation] = self.loop.create_future()
-        self._op_waiters[op] = waiter
+        op.waiter = waiter
         try:
             if limit is None:
                 return await waiter
             done: Operation = await self._until(waiter, limit)
             return done
         finally:
-            self._op_waiters.pop(op, None)
+            op.waiter = None
 
     async def _until(self, waiter: asyncio.Future[Any], limit: float) -> Any:
         """Await ``waiter`` until loop time ``limit``; then TimeoutError."""
@@ -521,7 +519,10 @@ class AsyncioDriver:
         if out and transport is not None:
             transport.write(out)
         if completed:
-            self._complete(completed)
+            for finished in completed:  # _complete, inline: once per query
+                waiter = finished.waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(finished)
             if self._idle_waiter is not None and not engine.busy:
                 self._wake(self._idle_waiter)
         op = self._progress_op
@@ -563,10 +564,10 @@ class AsyncioDriver:
         if self._engine_mode and self.on_lost is not None:
             self.on_lost()
 
-    def _complete(self, completed: list[Operation]) -> None:
-        waiters = self._op_waiters
+    @staticmethod
+    def _complete(completed: list[Operation]) -> None:
         for op in completed:
-            waiter = waiters.pop(op, None)
+            waiter = op.waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(op)
 

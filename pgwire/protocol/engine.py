@@ -200,7 +200,7 @@ DecodeRow = Callable[[bytes], Any]
 class Operation:
     """One unit of work: messages to send and the responses they produce."""
 
-    __slots__ = ("done", "error", "transaction_status")
+    __slots__ = ("done", "error", "transaction_status", "waiter")
 
     #: True for the operation that opens the session (startup, authentication).
     starts_session = False
@@ -213,6 +213,9 @@ class Operation:
         self.done = False
         self.error: BaseException | None = None
         self.transaction_status = _UNKNOWN_STATUS
+        #: What a driver waits on until the operation completes (the asyncio
+        #: driver's future), or None; the engine never touches it.
+        self.waiter: Any = None
 
     def messages(self) -> bytes:  # pragma: no cover - overridden
         raise NotImplementedError
