@@ -283,15 +283,30 @@ _ENVIRONMENT_NAMES = frozenset(
 )
 
 
+# The same names as os.environ stores them on POSIX (its _data: bytes keys
+# and values, in the file system encoding): intersected there, only the
+# variables found are decoded, not every name of the environment.
+_ENVIRONMENT_KEYS = (
+    {os.fsencode(name): name for name in _ENVIRONMENT_NAMES} if os.name == "posix" else {}
+)
+
+
 def _environment(env: Mapping[str, str]) -> dict[str, str]:
     """The variables of the environment that build_params reads, ``PGPASSWORD``
     masked (the copy is a local of build_params, whose frame may be in a
     traceback)."""
     copy = {}
-    for name in _ENVIRONMENT_NAMES.intersection(env):
-        value = env.get(name)  # unset meanwhile by another thread: None
-        if value is not None:
-            copy[name] = value
+    data = getattr(env, "_data", None) if env is os.environ and _ENVIRONMENT_KEYS else None
+    if type(data) is dict:
+        for key in _ENVIRONMENT_KEYS.keys() & data.keys():
+            value = data.get(key)  # unset meanwhile by another thread: None
+            if isinstance(value, bytes):
+                copy[_ENVIRONMENT_KEYS[key]] = os.fsdecode(value)
+    else:
+        for name in _ENVIRONMENT_NAMES.intersection(env):
+            value = env.get(name)
+            if value is not None:
+                copy[name] = value
     if "PGPASSWORD" in copy:
         copy["PGPASSWORD"] = mask_password(copy["PGPASSWORD"])
     return copy

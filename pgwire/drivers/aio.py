@@ -96,12 +96,9 @@ class _Channel(asyncio.BufferedProtocol):
             self.buffer = receive_buffer()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # TCP_NODELAY is set already: the transport wraps a socket of
+        # new_socket() (and TLS keeps the socket underneath).
         self.transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            # Small request/response messages: Nagle's delay would cost a
-            # round trip's worth of latency on every query.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self.buffer
