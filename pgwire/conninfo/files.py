@@ -28,10 +28,11 @@ DEFAULT_SYSCONFDIR = "/etc/postgresql-common"
 
 def home_directory() -> Path:
     """libpq's notion of the home directory: $HOME, else the password database."""
-    home = os.environ.get("HOME")
-    if home:
-        return Path(home)
-    return Path(os.path.expanduser("~"))
+    return Path(_home())
+
+
+def _home() -> str:
+    return os.environ.get("HOME") or os.path.expanduser("~")
 
 
 def service_file_candidates(servicefile: str | None) -> list[Path]:
@@ -101,9 +102,12 @@ class PasswordFile:
 
 
 def password_file(passfile: str | None) -> PasswordFile:
-    path = Path(passfile) if passfile else home_directory() / ".pgpass"
+    # Looked up on every connect: the path as a string first (one Path made,
+    # not three), stat()ed directly.
+    name = passfile or os.path.join(_home(), ".pgpass")
+    path = Path(name)
     try:
-        info = path.stat()
+        info = os.stat(name)
     except OSError:
         return PasswordFile(path, "it does not exist")
     if not stat.S_ISREG(info.st_mode):
