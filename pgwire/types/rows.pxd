@@ -1,5 +1,7 @@
 # Static types for rows.py when it is compiled (Cython pure Python mode).
 cimport cython
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 
 from pgwire._bytes cimport read_int16, read_int32
 from pgwire.types.codec cimport Codec
@@ -19,5 +21,5 @@ cdef class RowDecoder:
     cdef bint _untrack
 
     @cython.locals(count=Py_ssize_t, pos=Py_ssize_t, index=Py_ssize_t, length=Py_ssize_t,
-                   values=list, record=Record, codec=Codec)
+                   row=tuple, record=Record, codec=Codec)
     cpdef decode_at(self, bytes data, Py_ssize_t start, Py_ssize_t end)

@@ -35,6 +35,17 @@ if not cython.compiled:
     def untrack(obj: object) -> None:
         """Compiled, this is PyObject_GC_UnTrack (rows.pxd); Python has no equivalent."""
 
+    # Compiled, these are the C API's (rows.pxd): a tuple filled in place.
+    # Python cannot fill a tuple, so its build never calls them.
+    def PyTuple_New(count: int) -> tuple[Any, ...]:  # noqa: N802
+        raise AssertionError("compiled build only")
+
+    def PyTuple_SET_ITEM(row: tuple[Any, ...], index: int, value: object) -> None:  # noqa: N802
+        raise AssertionError("compiled build only")
+
+    def Py_INCREF(obj: object) -> None:  # noqa: N802
+        raise AssertionError("compiled build only")
+
 __all__ = ["RowCodec", "RowDecoder"]
 
 _int32_from = struct.Struct("!i").unpack_from  # pure Python build
@@ -95,8 +106,16 @@ class RowDecoder:
             raise ProtocolError("DataRow field count does not match RowDescription")
         codecs = self._codecs
         functions = self._functions
-        values: list[Any] = [None] * count
         value: Any
+        if cython.compiled:
+            # Compiled, the values go straight into the Record's tuple: no
+            # list to copy them from, one allocation (and one object for the
+            # garbage collector to count and traverse) less per row.  Slots
+            # not filled yet are NULL, which the tuple's traversal and
+            # deallocation skip, so an error part way loses nothing.
+            row = PyTuple_New(count)
+        else:
+            values: list[Any] = [None] * count
         pos = start + 2
         for index in range(count):
             if end - pos < 4:
@@ -109,19 +128,24 @@ class RowDecoder:
             if length < 0:
                 if length != -1:
                     raise ProtocolError(f"invalid field length {length} in DataRow")
+                if cython.compiled:
+                    Py_INCREF(None)  # the tuple takes this reference
+                    PyTuple_SET_ITEM(row, index, None)
                 continue
             if length > end - pos:
                 raise _truncated()
             if cython.compiled:
                 codec = cython.cast(Codec, codecs[index])
                 value = codec.decode(data, pos, length)
+                Py_INCREF(value)  # the tuple takes this reference
+                PyTuple_SET_ITEM(row, index, value)
             else:
                 function = functions[index]
                 if function is None:
                     value = data[pos : pos + length].decode("utf-8")
                 else:
                     value = function(data, pos, length)
-            values[index] = value
+                values[index] = value
             pos += length
         if pos != end:
             raise ProtocolError("trailing bytes in DataRow")
@@ -130,7 +154,7 @@ class RowDecoder:
         else:
             record = self._record_class.__new__(self._record_class)
         record._mapping = self._mapping
-        record._values = tuple(values)
+        record._values = row if cython.compiled else tuple(values)
         if self._untrack:
             untrack(record._values)
             untrack(record)

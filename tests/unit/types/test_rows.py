@@ -8,7 +8,9 @@ them against both builds).
 
 from __future__ import annotations
 
+import gc
 import struct
+import sys
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -229,6 +231,33 @@ def test_row_decoder_framing_errors(body: bytes, message: str) -> None:
     row = RowDecoder([numeric.decode_int4, strings.decode_text], {"a": 0, "b": 1})
     with pytest.raises(ProtocolError, match=message):
         row(body)
+
+
+def test_row_decoder_collection_and_error_part_way_through_a_row() -> None:
+    # Compiled, a row's values go straight into its tuple: a garbage
+    # collection while the tuple is partly filled, and an error after some
+    # values are in, must neither crash nor keep those values alive.
+    sentinel = object()
+
+    def first(data: bytes) -> object:
+        gc.collect()  # traverses the partly filled row
+        return sentinel
+
+    def second(data: bytes) -> object:
+        if data == b"bad":
+            raise ValueError("refused")
+        gc.collect()
+        return data
+
+    row = RowDecoder([FunctionCodec(first), FunctionCodec(second)], {"a": 0, "b": 1})
+    before = sys.getrefcount(sentinel)
+    record = row(data_row(b"x", b"ok"))
+    assert tuple(record) == (sentinel, b"ok")
+    del record
+    for _ in range(100):
+        with pytest.raises(ValueError, match="refused"):
+            row(data_row(b"x", b"bad"))
+    assert sys.getrefcount(sentinel) == before
 
 
 def test_row_codec_decodes_with_a_row_decoder() -> None:
