@@ -468,10 +468,19 @@ class Engine:
         if self.state is _CLOSED:
             return []
         error = exc or ConnectionDoesNotExistError("the server closed the connection unexpectedly")
-        if self._pending and self._pending[0].starts_session:
-            failing = self._pending[0]
-            if failing.error is not None:
-                error = failing.error
+        pending = self._pending
+        if pending and exc is None:
+            first = pending[0].error
+            if first is not None and pending[0].starts_session:
+                error = first
+            elif isinstance(first, PostgresError) and _ends_session(first):
+                # The server said why it hung up (FATAL: an administrator's
+                # shutdown, a pooler refusing a transaction block) in answer
+                # to the first operation in flight; the ones sent behind it
+                # get that reason too, each as an exception of its own.
+                for op in list(pending)[1:]:
+                    op.set_error(exception_from_fields(first.fields, first.query))
+                error = first
         return self._close(error)
 
     def _close(self, exc: BaseException) -> list[Operation]:
@@ -532,6 +541,13 @@ class Engine:
                 self.state = _ROWS[target][SEND]
         elif target is _CLOSED:
             raise ProtocolError(f"message {_describe(kind)} should have ended the session")
+
+
+def _ends_session(error: PostgresError) -> bool:
+    """An ErrorResponse of severity FATAL or PANIC: the server closes next
+    (PostgreSQL docs, "Error and Notice Message Fields": ``V``, else ``S``)."""
+    fields = error.fields
+    return (fields.get("V") or fields.get("S")) in ("FATAL", "PANIC")
 
 
 def _describe(event: int) -> str:

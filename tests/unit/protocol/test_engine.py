@@ -417,6 +417,39 @@ def test_eof_fails_pending_operations() -> None:
     assert all(isinstance(op.error, ConnectionDoesNotExistError) for op in done)
 
 
+def test_fatal_answer_then_eof_gives_its_reason_to_every_pending_operation() -> None:
+    # pgbouncer in statement mode answers a BEGIN sent behind another query
+    # with one FATAL ErrorResponse, then hangs up: the operations sent after
+    # the one the error landed on get the server's reason, not a bare EOF.
+    engine = started_engine()
+    a, b, c = SimpleQuery("SELECT pg_backend_pid()"), SimpleQuery("BEGIN"), SimpleQuery("SELECT 1")
+    for op in (a, b, c):
+        engine.send(op)
+    engine.receive_data(error(
+        "08P01", "transaction blocks not allowed in statement pooling mode", "FATAL"))
+    assert not a.done
+    done = engine.receive_eof()
+    assert done == [a, b, c]
+    for op in done:
+        assert isinstance(op.error, pgwire_exceptions.ProtocolViolationError)
+        assert "statement pooling mode" in str(op.error)
+    assert len({id(op.error) for op in done}) == 3  # each raised on its own
+    assert engine.close_error is a.error
+
+
+def test_error_answer_then_eof_is_still_a_lost_connection() -> None:
+    # An ERROR (not FATAL) followed by EOF: the server did not say it would
+    # hang up, so the others see the connection lost.
+    engine = started_engine()
+    a, b = SimpleQuery("SELECT 1/0"), SimpleQuery("SELECT 2")
+    engine.send(a)
+    engine.send(b)
+    engine.receive_data(error("22012", "division by zero"))
+    engine.receive_eof()
+    assert isinstance(a.error, pgwire_exceptions.DivisionByZeroError)
+    assert isinstance(b.error, ConnectionDoesNotExistError)
+
+
 def test_byte_at_a_time_delivery() -> None:
     engine = started_engine()
     op = SimpleQuery("SELECT 1")
