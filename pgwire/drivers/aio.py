@@ -286,15 +286,22 @@ class AsyncioDriver:
         engine.send(op)
         transport.write(engine.data_to_send())
 
-    async def wait_operation(self, op: Operation, limit: float | None) -> Operation:
-        """Wait until ``op``, sent by :meth:`start_operation`, has completed."""
-        if op.done:
-            return op
+    def wait_operation(self, op: Operation, limit: float | None) -> Awaitable[Operation]:
+        """An awaitable of ``op``, sent by :meth:`start_operation`, once it
+        has completed.  Without a limit it is the future ``_received``
+        resolves: no coroutine of its own for the common case."""
         waiter: asyncio.Future[Operation] = self.loop.create_future()
+        if op.done:
+            waiter.set_result(op)
+            return waiter
         op.waiter = waiter
+        if limit is None:
+            return waiter
+        return self._wait_until(op, waiter, limit)
+
+    async def _wait_until(self, op: Operation, waiter: asyncio.Future[Operation],
+                          limit: float) -> Operation:
         try:
-            if limit is None:
-                return await waiter
             done: Operation = await self._until(waiter, limit)
             return done
         finally:
@@ -518,8 +525,10 @@ class AsyncioDriver:
         if completed:
             for finished in completed:  # _complete, inline: once per query
                 waiter = finished.waiter
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(finished)
+                if waiter is not None:
+                    finished.waiter = None  # no cycle through the future's result
+                    if not waiter.done():
+                        waiter.set_result(finished)
             if self._idle_waiter is not None and not engine.busy:
                 self._wake(self._idle_waiter)
         op = self._progress_op
@@ -565,8 +574,10 @@ class AsyncioDriver:
     def _complete(completed: list[Operation]) -> None:
         for op in completed:
             waiter = op.waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(op)
+            if waiter is not None:
+                op.waiter = None
+                if not waiter.done():
+                    waiter.set_result(op)
 
     def _deliver_events(self) -> None:
         assert self.engine is not None
