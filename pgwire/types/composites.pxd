@@ -14,13 +14,14 @@ cdef class CompositeCodec(Codec):
     cdef readonly tuple names
     cdef readonly tuple type_oids
     cdef readonly list codecs
+    cdef readonly list functions
     cdef readonly list encoders
     cdef readonly Py_ssize_t count
     cdef readonly object mapping
     cdef readonly dict positions
 
     @cython.locals(end=Py_ssize_t, count=Py_ssize_t, index=Py_ssize_t, length=Py_ssize_t,
-                   values=list, codec=Codec, record=Record)
+                   values=list, functions=list, codec=Codec, record=Record)
     cpdef object decode(self, bytes data, Py_ssize_t pos, Py_ssize_t n)
     cpdef object encode(self, object value)
     cpdef object field_values(self, object value)
