@@ -523,12 +523,7 @@ class AsyncioDriver:
         if out and transport is not None:
             transport.write(out)
         if completed:
-            for finished in completed:  # _complete, inline: once per query
-                waiter = finished.waiter
-                if waiter is not None:
-                    finished.waiter = None  # no cycle through the future's result
-                    if not waiter.done():
-                        waiter.set_result(finished)
+            self._complete(completed)
             if self._idle_waiter is not None and not engine.busy:
                 self._wake(self._idle_waiter)
         op = self._progress_op
@@ -575,7 +570,7 @@ class AsyncioDriver:
         for op in completed:
             waiter = op.waiter
             if waiter is not None:
-                op.waiter = None
+                op.waiter = None  # no cycle through the future's result
                 if not waiter.done():
                     waiter.set_result(op)
 

@@ -619,10 +619,7 @@ class Session:
         :meth:`_decode_deferred` once they have been.
         """
         if bind is None:
-            # _bind_message, inline: this runs for every query.
-            if state.registry_version != self.registry.version:
-                state.build_codecs(self.registry, self.record_class)
-            bind = state.encode_bind(portal, args, self.registry)
+            bind = self._bind_message(state, args, portal)
         if state.session_flags:
             self.engine.session_state |= state.session_flags
         if state.name:
